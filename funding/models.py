@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+from .states import BudgetCategory, ProjectStatus
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+def default_indirect_tiers() -> list[list]:
+    # [upper bound of direct cost in yuan (None: no bound), percent]; 国办发〔2021〕32号.
+    return [[5_000_000, 30], [10_000_000, 25], [None, 20]]
+
+
+class Call(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    program = models.CharField(_("program"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    funding_cap = models.DecimalField(_("funding cap per project"), **MONEY)
+    indirect_tiers = models.JSONField(_("indirect cost tiers"), default=default_indirect_tiers)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-opens_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(funding_cap__gt=0), name="call_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="call_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Project(models.Model):
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT)
+    applicant_org = models.ForeignKey(
+        Organisation,
+        verbose_name=_("applicant organisation"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    partner_orgs = models.ManyToManyField(
+        Organisation, verbose_name=_("partner organisations"), blank=True, related_name="+"
+    )
+    pi = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("principal investigator"),
+        on_delete=models.PROTECT,
+        related_name="projects_led",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    field = models.CharField(_("field"), max_length=100)
+    summary = models.TextField(_("summary"), blank=True)
+    requested_amount = models.DecimalField(_("requested amount"), **MONEY)
+    approved_amount = models.DecimalField(_("approved amount"), null=True, blank=True, **MONEY)
+    disbursed_total = models.DecimalField(_("disbursed"), default=ZERO, **MONEY)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    # Written only by workflows.lifecycle.
+    status = models.CharField(
+        _("status"),
+        max_length=30,
+        choices=ProjectStatus.choices,
+        default=ProjectStatus.DRAFT,
+        db_index=True,
+    )
+    commitment_signed_at = models.DateTimeField(_("integrity commitment signed"), null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_amount__gte=0), name="project_requested_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gte=0),
+                name="project_approved_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(disbursed_total__gte=0), name="project_disbursed_nonneg"
+            ),
+            # Never disburse above the approved amount (DESIGN §5).
+            models.CheckConstraint(
+                condition=Q(disbursed_total=0)
+                | Q(approved_amount__isnull=False, disbursed_total__lte=F("approved_amount")),
+                name="project_no_over_disbursement",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")), name="project_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TeamMember(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="team")
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(_("ID number"), max_length=18)
+    duty = models.CharField(_("duty in the project"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "id_number"], name="team_member_once")
+        ]
+
+
+class BudgetLine(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
+    amount = models.DecimalField(_("requested"), **MONEY)
+    approved = models.DecimalField(_("approved"), null=True, blank=True, **MONEY)
+    cut_reason = models.CharField(_("reason for the cut"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("budget line")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "category"], name="budget_line_once"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="budget_amount_nonneg"),
+            models.CheckConstraint(
+                condition=Q(approved__isnull=True) | Q(approved__gte=0, approved__lte=F("amount")),
+                name="budget_approved_within_request",
+            ),
+        ]
+
+
+class ExpertAssignment(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    no_conflict_declared = models.BooleanField(_("declared no conflict of interest"), default=False)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    opinion = models.TextField(_("opinion"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("expert assignment")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "expert"], name="expert_assigned_once"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=100), name="score_at_most_100"
+            ),
+        ]
+
+
+class Disbursement(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="disbursements")
+    tranche = models.CharField(_("tranche"), max_length=100)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    paid_on = models.DateField(_("paid on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("disbursement")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_positive")
+        ]
+
+
+class Expenditure(models.Model):
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", _("Bank transfer")
+        CARD = "card", _("Official card")
+        CASH = "cash", _("Cash")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="expenditures")
+    voucher_no = models.CharField(_("voucher number"), max_length=50)
+    spent_on = models.DateField(_("date"))
+    category = models.CharField(_("category"), max_length=20, choices=BudgetCategory.choices)
+    payee = models.CharField(_("payee"), max_length=200)
+    method = models.CharField(_("payment method"), max_length=20, choices=Method.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        verbose_name = _("expenditure")
+        ordering = ["spent_on", "voucher_no"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_positive")
+        ]

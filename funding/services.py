@@ -1,0 +1,284 @@
+"""Domain operations on calls, projects, budgets and money. Never writes Project.status."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.identity import normalise_id_number
+from accounts.roles import Role, has_role
+from integrity.models import SubjectKind
+from integrity.policy import Subject
+from trail.kinds import EventKind
+from trail.services import record
+
+from .budget import budget_problems
+from .models import (
+    BudgetLine,
+    Call,
+    Disbursement,
+    Expenditure,
+    ExpertAssignment,
+    Project,
+    TeamMember,
+)
+from .states import DIRECT_CATEGORIES, BudgetCategory, ProjectStatus
+
+
+def call_is_open(call: Call, on_date: datetime.date | None = None) -> bool:
+    on_date = on_date or timezone.localdate()
+    return call.opens_on <= on_date <= call.closes_on
+
+
+def open_calls(on_date: datetime.date | None = None):
+    on_date = on_date or timezone.localdate()
+    return Call.objects.filter(opens_on__lte=on_date, closes_on__gte=on_date)
+
+
+def _check_project_fields(call: Call, data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    requested = data["requested_amount"]
+    if requested <= 0:
+        errors.setdefault("requested_amount", []).append(_("The amount must be above zero."))
+    elif requested > call.funding_cap:
+        errors.setdefault("requested_amount", []).append(
+            _("The call funds at most %(cap)s yuan per project.") % {"cap": call.funding_cap}
+        )
+    if data["end_date"] <= data["start_date"]:
+        errors.setdefault("end_date", []).append(_("The end date must follow the start date."))
+    budget = data["budget"]
+    if sum(budget.values(), Decimal("0")) != requested:
+        errors.setdefault("requested_amount", []).append(
+            _("The budget lines must add up to the requested amount.")
+        )
+    problems = budget_problems(budget, call.indirect_tiers)
+    if problems:
+        errors.setdefault("budget", []).extend(problems)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_project(user, call: Call, data: dict) -> Project:
+    """File a draft project for the user's organisation; `data` comes from a validated form."""
+    if not has_role(user, Role.APPLICANT) or user.organisation_id is None:
+        raise PermissionDenied(_("Only an applicant with an organisation can file projects."))
+    if not call_is_open(call):
+        raise ValidationError(_("This call is not open for applications."))
+    _check_project_fields(call, data)
+    team = [
+        (m["name"], normalise_id_number(m["id_number"]), m.get("duty", ""))
+        for m in data.get("team", [])
+    ]
+    project = Project.objects.create(
+        call=call,
+        applicant_org_id=user.organisation_id,
+        pi=user,
+        title=data["title"],
+        field=data["field"],
+        summary=data.get("summary", ""),
+        requested_amount=data["requested_amount"],
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+    )
+    BudgetLine.objects.bulk_create(
+        BudgetLine(project=project, category=category, amount=amount)
+        for category, amount in data["budget"].items()
+    )
+    TeamMember.objects.bulk_create(
+        TeamMember(project=project, name=n, id_number=i, duty=d) for n, i, d in team
+    )
+    record(
+        EventKind.PROJECT_CREATED,
+        project,
+        actor=user,
+        after={"title": project.title, "requested_amount": str(project.requested_amount)},
+    )
+    return project
+
+
+def veto_subjects(project: Project, *, include_team: bool = True) -> list[Subject]:
+    """Everyone the veto covers for a project: PI, team, applicant and partners."""
+    subjects = [
+        Subject(
+            SubjectKind.ORGANISATION,
+            project.applicant_org.credit_code,
+            project.applicant_org.name,
+            _("Applicant organisation"),
+        )
+    ]
+    if project.pi.id_number:
+        subjects.append(
+            Subject(SubjectKind.PERSON, project.pi.id_number, str(project.pi), _("PI"))
+        )
+    if include_team:
+        subjects += [
+            Subject(SubjectKind.PERSON, m.id_number, m.name, _("Team member"))
+            for m in project.team.all()
+        ]
+        subjects += [
+            Subject(SubjectKind.ORGANISATION, o.credit_code, o.name, _("Partner organisation"))
+            for o in project.partner_orgs.all()
+        ]
+    return subjects
+
+
+def expert_subject(expert) -> Subject:
+    return Subject(SubjectKind.PERSON, expert.id_number, str(expert), _("Expert"))
+
+
+def assign_experts(project: Project, experts: list, by) -> list[ExpertAssignment]:
+    created = []
+    for expert in experts:
+        if not has_role(expert, Role.EXPERT):
+            raise ValidationError(_("%(name)s is not an expert reviewer.") % {"name": expert})
+        if expert.organisation_id and expert.organisation_id == project.applicant_org_id:
+            raise ValidationError(
+                _("%(name)s works for the applicant and must be excluded (回避).")
+                % {"name": expert}
+            )
+        assignment, is_new = ExpertAssignment.objects.get_or_create(project=project, expert=expert)
+        if is_new:
+            record(EventKind.EXPERT_ASSIGNED, project, actor=by, data={"expert": expert.pk})
+            created.append(assignment)
+    return created
+
+
+def record_review(project: Project, expert, score: int, opinion: str) -> ExpertAssignment:
+    if project.status != ProjectStatus.EXPERT_REVIEW:
+        raise ValidationError(_("This project is not under expert review."))
+    assignment = (
+        ExpertAssignment.objects.select_for_update()
+        .filter(project=project, expert=expert)
+        .first()
+    )
+    if assignment is None:
+        raise PermissionDenied(_("You are not assigned to review this project."))
+    if assignment.submitted_at:
+        raise ValidationError(_("You have already submitted your review."))
+    if not 0 <= score <= 100:
+        raise ValidationError(_("The score must be between 0 and 100."))
+    if not opinion.strip():
+        raise ValidationError(_("Please write your opinion."))
+    assignment.score, assignment.opinion = score, opinion.strip()
+    assignment.no_conflict_declared, assignment.submitted_at = True, timezone.now()
+    assignment.save()
+    record(
+        EventKind.REVIEW_SUBMITTED, project, actor=expert, data={"score": score}
+    )
+    return assignment
+
+
+def reviews_complete(project: Project) -> bool:
+    qs = project.assignments.all()
+    return qs.exists() and not qs.filter(submitted_at__isnull=True).exists()
+
+
+def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]], by) -> Decimal:
+    """Set approved amounts per line; each cut needs a reason. Returns the approved total."""
+    total = Decimal("0")
+    for line in project.budget_lines.select_for_update():
+        approved, reason = cuts.get(line.category, (line.amount, ""))
+        if approved < 0 or approved > line.amount:
+            raise ValidationError(
+                _("The approved %(cat)s amount must be between 0 and the request.")
+                % {"cat": line.get_category_display()}
+            )
+        if approved < line.amount and not reason.strip():
+            raise ValidationError(
+                _("Give a reason for cutting %(cat)s.") % {"cat": line.get_category_display()}
+            )
+        if approved < line.amount:
+            record(
+                EventKind.BUDGET_CUT,
+                project,
+                actor=by,
+                before={"category": line.category, "amount": str(line.amount)},
+                after={"category": line.category, "amount": str(approved)},
+                data={"reason": reason},
+            )
+        line.approved, line.cut_reason = approved, reason.strip()
+        line.save(update_fields=["approved", "cut_reason"])
+        total += approved
+    return total
+
+
+def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> Disbursement:
+    """Pay a tranche; the caller holds the project row lock."""
+    if amount <= 0:
+        raise ValidationError(_("A disbursement must be above zero."))
+    remaining = (project.approved_amount or Decimal("0")) - project.disbursed_total
+    if amount > remaining:
+        raise ValidationError(
+            _("Only %(left)s yuan of the approved amount remain to be disbursed.")
+            % {"left": remaining}
+        )
+    disbursement = Disbursement.objects.create(
+        project=project, tranche=tranche, amount=amount, paid_on=timezone.localdate(),
+        recorded_by=by,
+    )
+    Project.objects.filter(pk=project.pk).update(disbursed_total=F("disbursed_total") + amount)
+    project.disbursed_total += amount
+    record(
+        EventKind.DISBURSED,
+        project,
+        actor=by,
+        data={"amount": str(amount), "tranche": tranche, "total": str(project.disbursed_total)},
+    )
+    return disbursement
+
+
+SPENDING_STATES = {ProjectStatus.IN_PROGRESS, ProjectStatus.ACCEPTANCE_REQUESTED}
+
+
+@transaction.atomic
+def record_expenditure(project: Project, by, data: dict) -> Expenditure:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if by.pk != project.pi_id:
+        raise PermissionDenied(_("Only the PI records this project's spending."))
+    if project.status not in SPENDING_STATES:
+        raise ValidationError(_("Spending is recorded only while the project runs."))
+    if data["amount"] <= 0:
+        raise ValidationError(_("An expenditure must be above zero."))
+    entry = Expenditure.objects.create(project=project, **data)
+    record(
+        EventKind.EXPENDITURE_RECORDED,
+        project,
+        actor=by,
+        data={"voucher": entry.voucher_no, "amount": str(entry.amount)},
+    )
+    return entry
+
+
+def fund_trail(project: Project) -> dict:
+    """Budget vs disbursed vs spent per category, with every voucher (the auditor's view)."""
+    spent = dict(
+        project.expenditures.values_list("category").annotate(total=Sum("amount")).order_by()
+    )
+    rows = []
+    for line in project.budget_lines.all().order_by("category"):
+        budget = line.approved if line.approved is not None else line.amount
+        used = spent.get(line.category, Decimal("0"))
+        rows.append(
+            {
+                "category": line.get_category_display(),
+                "budget": budget,
+                "spent": used,
+                "overspent": used > budget,
+            }
+        )
+    return {
+        "rows": rows,
+        "disbursed": project.disbursed_total,
+        "approved": project.approved_amount,
+        "spent": sum(spent.values(), Decimal("0")),
+        "vouchers": list(project.expenditures.all()),
+        "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
+    }
+

@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from .models import Sanction, VetoCheck
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    list_display = ("subject_name", "subject_id", "severity", "starts_on", "ends_on", "status")
+    search_fields = ("subject_name", "subject_id", "decision_no")
+
+
+@admin.register(VetoCheck)
+class VetoCheckAdmin(admin.ModelAdmin):
+    list_display = ("gate", "object_type", "object_id", "passed", "checked_by", "checked_at")
+    list_filter = ("gate", "passed")

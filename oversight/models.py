@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from funding.models import Project
+
+
+class AuditEngagement(models.Model):
+    """A third-party firm appointed to audit one project's funds (DESIGN §6)."""
+
+    class Opinion(models.TextChoices):
+        UNQUALIFIED = "unqualified", _("Unqualified (无保留意见)")
+        QUALIFIED = "qualified", _("Qualified (保留意见)")
+        ADVERSE = "adverse", _("Adverse (否定意见)")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="audits")
+    firm = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="engagements")
+    lead_auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    appointed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    appointed_at = models.DateTimeField(auto_now_add=True)
+    findings = models.TextField(_("findings"), blank=True)
+    opinion = models.CharField(_("opinion"), max_length=20, choices=Opinion.choices, blank=True)
+    opinion_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit engagement")
+
+
+class AcceptanceReview(models.Model):
+    class Conclusion(models.TextChoices):
+        PASSED = "passed", _("Passed (通过验收)")
+        RECONSIDER = "reconsider", _("Needs reconsideration (需要复议)")
+        FAILED = "failed", _("Failed (不通过验收)")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="acceptances")
+    panel = models.TextField(_("panel members"), help_text=_("one name per line"))
+    task_review_passed = models.BooleanField(_("task review passed"))
+    financial_review_passed = models.BooleanField(_("financial review passed"))
+    conclusion = models.CharField(_("conclusion"), max_length=20, choices=Conclusion.choices)
+    remarks = models.TextField(_("remarks"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acceptance review")
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being generated")
+        ISSUED = "issued", _("Issued")
+        REVOKED = "revoked", _("Revoked")
+
+    # One per project: a retried or duplicated task can never make a second.
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="certificate")
+    serial = models.CharField(_("serial number"), max_length=40, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Stored in the database so every web and worker machine sees the same file.
+    pdf = models.BinaryField(null=True, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("acceptance certificate")
+
+    def __str__(self) -> str:
+        return self.serial

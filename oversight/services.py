@@ -1,0 +1,81 @@
+"""Audits and acceptance records. State changes belong to workflows.lifecycle."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation
+from accounts.roles import Role, has_role
+from funding.models import Project
+from integrity.models import SubjectKind
+from integrity.policy import Subject
+from trail.kinds import EventKind
+from trail.services import record
+
+from .models import AcceptanceReview, AuditEngagement
+
+
+def audit_subjects(firm: Organisation, auditor) -> list[Subject]:
+    return [
+        Subject(SubjectKind.ORGANISATION, firm.credit_code, firm.name, _("Audit firm")),
+        Subject(SubjectKind.PERSON, auditor.id_number, str(auditor), _("Auditor")),
+    ]
+
+
+def appoint_audit(project: Project, firm: Organisation, auditor, by) -> AuditEngagement:
+    if firm.kind != Organisation.Kind.AUDIT_FIRM:
+        raise ValidationError(_("Only a registered audit firm can be appointed."))
+    if auditor.organisation_id != firm.pk or not has_role(auditor, Role.AUDITOR):
+        raise ValidationError(_("The lead auditor must be an auditor of that firm."))
+    engagement = AuditEngagement.objects.create(
+        project=project, firm=firm, lead_auditor=auditor, appointed_by=by
+    )
+    record(
+        EventKind.AUDIT_APPOINTED,
+        project,
+        actor=by,
+        data={"firm": firm.name, "credit_code": firm.credit_code, "auditor": auditor.pk},
+    )
+    return engagement
+
+
+def current_engagement(project: Project) -> AuditEngagement | None:
+    return project.audits.order_by("-appointed_at").first()
+
+
+def record_audit_opinion(project: Project, auditor, opinion: str, findings: str):
+    engagement = current_engagement(project)
+    if engagement is None or engagement.lead_auditor_id != auditor.pk:
+        raise ValidationError(_("Only the appointed lead auditor can issue the opinion."))
+    if opinion not in AuditEngagement.Opinion.values:
+        raise ValidationError(_("Choose an audit opinion."))
+    if not findings.strip():
+        raise ValidationError(_("Write the audit findings."))
+    engagement.opinion, engagement.findings = opinion, findings.strip()
+    engagement.opinion_at = timezone.now()
+    engagement.save()
+    record(EventKind.AUDIT_OPINION, project, actor=auditor, data={"opinion": opinion})
+    return engagement
+
+
+def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
+    panel = [line.strip() for line in data["panel"].splitlines() if line.strip()]
+    if len(panel) < 5:
+        raise ValidationError(_("An acceptance panel has at least 5 experts."))
+    conclusion = data["conclusion"]
+    both_passed = data["task_review_passed"] and data["financial_review_passed"]
+    if conclusion == AcceptanceReview.Conclusion.PASSED and not both_passed:
+        raise ValidationError(
+            _("A project passes only when both the task and the financial review pass.")
+        )
+    return AcceptanceReview.objects.create(
+        project=project,
+        panel="\n".join(panel),
+        task_review_passed=data["task_review_passed"],
+        financial_review_passed=data["financial_review_passed"],
+        conclusion=conclusion,
+        remarks=data.get("remarks", ""),
+        recorded_by=by,
+    )

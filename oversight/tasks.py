@@ -1,0 +1,8 @@
+from celery import shared_task
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def generate_certificate(self, certificate_id: int) -> str:
+    from .certificates import generate_pdf
+
+    return generate_pdf(certificate_id).sha256

@@ -1,0 +1,420 @@
+"""The project lifecycle: every state, transition, guard and effect, in one place.
+
+`ProjectLifecycle` wraps a locked `funding.Project` with `viewflow.fsm`. Each transition
+names who may fire it (`permission`), what must hold (`conditions`, and the veto gates
+of DESIGN §3 in the body) and what it does. On success the project row is saved and a
+trail event appended, in the caller's transaction. Nothing else writes Project.status.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow import fsm
+
+from accounts.roles import Role, has_role
+from funding import services as funding
+from funding.models import Project
+from funding.states import RUNNING_STATES, ProjectStatus as S
+from integrity.models import Gate
+from integrity.policy import Subject, VetoRefused, check_veto, record_check
+from oversight import certificates
+from oversight import services as oversight
+from oversight.models import AcceptanceReview
+from trail.kinds import EventKind
+from trail.services import history_of, record
+
+
+class TransitionRefused(Exception):
+    """A transition that may not happen now, with a message for the person who tried."""
+
+
+# --- who may fire -------------------------------------------------------------------------
+
+
+def _role(*roles: Role):
+    def permission(lifecycle: ProjectLifecycle, user) -> bool:
+        return any(has_role(user, role) for role in roles)
+
+    permission.__name__ = "role_" + "_or_".join(r.value for r in roles)
+    return permission
+
+
+def _pi(lifecycle: ProjectLifecycle, user) -> bool:
+    return user.is_authenticated and user.pk == lifecycle.project.pi_id
+
+
+def _lead_auditor(lifecycle: ProjectLifecycle, user) -> bool:
+    engagement = oversight.current_engagement(lifecycle.project)
+    return engagement is not None and engagement.lead_auditor_id == user.pk
+
+
+STAFF, LEADER, STAFF_OR_LEADER = _role(Role.STAFF), _role(Role.LEADER), _role(
+    Role.STAFF, Role.LEADER
+)
+
+# --- what must hold -----------------------------------------------------------------------
+
+PRE_CONTRACT = [S.SUBMITTED, S.FORMAL_CHECK, S.EXPERT_REVIEW, S.BUDGET_REVIEW]
+PRE_CONTRACT += [S.PENDING_APPROVAL, S.PUBLIC_NOTICE, S.APPROVED]
+
+
+def reviews_complete(lifecycle: ProjectLifecycle):
+    return fsm.State.CONDITION(
+        funding.reviews_complete(lifecycle.project),
+        _("Every assigned expert must submit a review first."),
+    )
+
+
+def below_audit_threshold(lifecycle: ProjectLifecycle):
+    threshold = Decimal(settings.SPECIAL_AUDIT_THRESHOLD)
+    return fsm.State.CONDITION(
+        (lifecycle.project.approved_amount or 0) < threshold,
+        _("Funding of %(t)s yuan or more needs a special audit first.") % {"t": threshold},
+    )
+
+
+def rectification_left(lifecycle: ProjectLifecycle):
+    reconsiderations = lifecycle.project.acceptances.filter(
+        conclusion=AcceptanceReview.Conclusion.RECONSIDER
+    ).count()
+    return fsm.State.CONDITION(
+        reconsiderations <= 1, _("Only one rectification is allowed.")
+    )
+
+
+def _acceptance_target(lifecycle: ProjectLifecycle, *, review: dict, **kwargs) -> str:
+    return {
+        AcceptanceReview.Conclusion.PASSED: S.ACCEPTED,
+        AcceptanceReview.Conclusion.RECONSIDER: S.RECONSIDERATION,
+        AcceptanceReview.Conclusion.FAILED: S.FAILED,
+    }[review["conclusion"]]
+
+
+def _state_before_suspension(lifecycle: ProjectLifecycle, **kwargs) -> str:
+    last = (
+        history_of(lifecycle.project)
+        .filter(kind=EventKind.PROJECT_TRANSITION, after__status=S.SUSPENDED)
+        .last()
+    )
+    return last.before["status"] if last else S.IN_PROGRESS
+
+
+def _require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError(_("Please give a reason."))
+    return reason.strip()
+
+
+# --- the machine --------------------------------------------------------------------------
+
+
+class ProjectLifecycle:
+    state = fsm.State(S, default=S.DRAFT)
+
+    def __init__(self, project: Project, actor):
+        self.project = project
+        self.actor = actor
+        self.source = project.status
+        self.note: dict = {}  # what the trail event says beyond the states
+        self.extra_fields: set[str] = set()
+
+    @state.getter()
+    def _get_state(self):
+        return self.project.status
+
+    @state.setter()
+    def _set_state(self, value):
+        self.project.status = value
+
+    @state.on_success()
+    def _on_success(self, descriptor, source, target, **kwargs):
+        if target is fsm.base.DEFAULT:
+            target = source
+        self.project.save(update_fields=["status", "updated_at", *self.extra_fields])
+        record(
+            EventKind.PROJECT_TRANSITION,
+            self.project,
+            actor=self.actor,
+            before={"status": source},
+            after={"status": target},
+            data={"transition": descriptor._func.__name__, **self.note},
+        )
+
+    def _gate(self, gate: Gate, subjects: list[Subject]) -> None:
+        """The one-vote veto at a gate: refuse, or record that the check passed."""
+        verdict = check_veto(subjects, gate)
+        if not verdict.passed:
+            raise VetoRefused(verdict)
+        record_check(verdict, self.project, self.actor)
+
+    # Application ---------------------------------------------------------------------------
+
+    @state.transition(source=[S.DRAFT, S.RETURNED], target=S.SUBMITTED, permission=_pi)
+    def submit(self, *, commitment: bool = False):
+        """Sign the integrity commitment and submit (承诺制)."""
+        if not commitment:
+            raise ValidationError(_("You must sign the integrity commitment to submit."))
+        if self.source == S.DRAFT and not funding.call_is_open(
+            self.project.call
+        ):
+            raise ValidationError(_("The call closed on %(d)s.") % {"d": self.project.call.closes_on})
+        self._gate(Gate.APPLY, funding.veto_subjects(self.project))
+        self.project.commitment_signed_at = timezone.now()
+        self.extra_fields.add("commitment_signed_at")
+
+    @state.transition(source=S.SUBMITTED, target=S.FORMAL_CHECK, permission=STAFF)
+    def accept_application(self):
+        """受理: the application acceptance gate."""
+        self._gate(Gate.APPLY, funding.veto_subjects(self.project))
+
+    @state.transition(source=S.FORMAL_CHECK, target=S.EXPERT_REVIEW, permission=STAFF)
+    def pass_formal_check(self, *, experts: list):
+        """Formal check passed; assign the reviewing experts (each checked by the veto)."""
+        if len(experts) < settings.MIN_REVIEW_EXPERTS:
+            raise ValidationError(
+                _("Assign at least %(n)d experts.") % {"n": settings.MIN_REVIEW_EXPERTS}
+            )
+        for expert in experts:
+            self._gate(Gate.REVIEW, [funding.expert_subject(expert)])
+        funding.assign_experts(self.project, experts, self.actor)
+        self.note["experts"] = [e.pk for e in experts]
+
+    @state.transition(
+        source=[S.SUBMITTED, S.FORMAL_CHECK, S.BUDGET_REVIEW], target=S.RETURNED, permission=STAFF
+    )
+    def return_for_revision(self, *, reason: str = ""):
+        self.note["reason"] = _require_reason(reason)
+
+    @state.transition(
+        source=[S.DRAFT, S.SUBMITTED, S.FORMAL_CHECK, S.RETURNED],
+        target=S.WITHDRAWN,
+        permission=_pi,
+    )
+    def withdraw(self, *, reason: str = ""):
+        self.note["reason"] = reason
+
+    @state.transition(
+        source=[S.SUBMITTED, S.FORMAL_CHECK, S.EXPERT_REVIEW, S.BUDGET_REVIEW],
+        target=S.REJECTED,
+        permission=STAFF,
+    )
+    @state.transition(
+        source=[S.PENDING_APPROVAL, S.PUBLIC_NOTICE], target=S.REJECTED, permission=STAFF_OR_LEADER
+    )
+    def reject(self, *, reason: str = ""):
+        self.note["reason"] = _require_reason(reason)
+
+    # Review and approval ------------------------------------------------------------------
+
+    @state.transition(
+        source=S.EXPERT_REVIEW,
+        target=S.BUDGET_REVIEW,
+        permission=STAFF,
+        conditions=[reviews_complete],
+    )
+    def finish_expert_review(self):
+        scores = list(self.project.assignments.values_list("score", flat=True))
+        self.note["average_score"] = round(sum(scores) / len(scores), 1)
+
+    @state.transition(source=S.BUDGET_REVIEW, target=S.PENDING_APPROVAL, permission=STAFF)
+    def finish_budget_review(self, *, cuts: dict | None = None):
+        """Cut budget lines (each with a reason); the sum becomes the approved amount."""
+        total = funding.apply_budget_cuts(self.project, cuts or {}, self.actor)
+        if total <= 0:
+            raise ValidationError(_("The approved budget must be above zero."))
+        self.project.approved_amount = total
+        self.extra_fields.add("approved_amount")
+        self.note["approved_amount"] = str(total)
+
+    @state.transition(source=S.PENDING_APPROVAL, target=S.PUBLIC_NOTICE, permission=LEADER)
+    def approve(self):
+        """立项: leadership approves; the project goes on public notice."""
+        self._gate(Gate.APPROVAL, funding.veto_subjects(self.project))
+
+    @state.transition(source=S.PUBLIC_NOTICE, target=S.APPROVED, permission=STAFF)
+    def close_public_notice(self):
+        """The notice period ended without a sustained objection."""
+
+    @state.transition(source=S.APPROVED, target=S.CONTRACTED, permission=STAFF)
+    def sign_contract(self):
+        """任务书: the approved budget is frozen from here on."""
+        self._gate(Gate.CONTRACT, funding.veto_subjects(self.project))
+
+    # Money and execution ------------------------------------------------------------------
+
+    @state.transition(
+        source=[S.CONTRACTED, S.IN_PROGRESS], target=S.IN_PROGRESS, permission=STAFF
+    )
+    def disburse(self, *, amount: Decimal, tranche: str):
+        """拨付 a tranche; never above the approved amount (also a database constraint)."""
+        self._gate(Gate.DISBURSEMENT, funding.veto_subjects(self.project))
+        funding.record_disbursement(self.project, amount, tranche, self.actor)
+        self.note.update(amount=str(amount), tranche=tranche)
+
+    @state.transition(source=S.IN_PROGRESS, target=S.ACCEPTANCE_REQUESTED, permission=_pi)
+    def request_acceptance(self, *, report: str = ""):
+        """Ask for completion acceptance with the final tech report's summary."""
+        self.note["report"] = _require_reason(report)
+
+    # Audit and acceptance -----------------------------------------------------------------
+
+    @state.transition(source=S.ACCEPTANCE_REQUESTED, target=S.UNDER_AUDIT, permission=STAFF)
+    def appoint_audit(self, *, firm, auditor):
+        """专项审计: appoint a third-party firm (the firm and its auditor pass the veto)."""
+        self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
+        oversight.appoint_audit(self.project, firm, auditor, self.actor)
+        self.note["firm"] = firm.name
+
+    @state.transition(
+        source=S.ACCEPTANCE_REQUESTED,
+        target=S.UNDER_ACCEPTANCE,
+        permission=STAFF,
+        conditions=[below_audit_threshold],
+    )
+    def start_acceptance(self):
+        """Below the special-audit threshold the panel reviews directly."""
+
+    @state.transition(source=S.UNDER_AUDIT, target=S.UNDER_ACCEPTANCE, permission=_lead_auditor)
+    def issue_audit_opinion(self, *, opinion: str, findings: str):
+        oversight.record_audit_opinion(self.project, self.actor, opinion, findings)
+        self.note["opinion"] = opinion
+
+    @state.transition(
+        source=S.UNDER_ACCEPTANCE,
+        target=fsm.State.GET_STATE(
+            _acceptance_target, states=[S.ACCEPTED, S.RECONSIDERATION, S.FAILED]
+        ),
+        permission=STAFF,
+    )
+    def conclude_acceptance(self, *, review: dict):
+        """The panel's conclusion: 通过验收 / 需要复议 / 不通过验收."""
+        oversight.record_acceptance(self.project, self.actor, review)
+        self.note["conclusion"] = review["conclusion"]
+
+    @state.transition(
+        source=S.RECONSIDERATION,
+        target=S.UNDER_ACCEPTANCE,
+        permission=_pi,
+        conditions=[rectification_left],
+    )
+    def resubmit_for_acceptance(self, *, report: str = ""):
+        """The one rectification (整改) after a reconsideration."""
+        self.note["rectification"] = _require_reason(report)
+
+    @state.transition(source=S.ACCEPTED, target=S.CLOSED, permission=STAFF)
+    def issue_certificate(self):
+        """Issue the acceptance certificate and archive the project."""
+        self._gate(Gate.CERTIFICATE, funding.veto_subjects(self.project))
+        certificate = certificates.create_certificate(self.project, self.actor)
+        self.note["certificate"] = certificate.serial
+
+    # Supervision --------------------------------------------------------------------------
+
+    @state.transition(source=list(RUNNING_STATES), target=S.SUSPENDED, permission=STAFF)
+    def suspend(self, *, reason: str = ""):
+        self.note["reason"] = _require_reason(reason)
+
+    @state.transition(
+        source=S.SUSPENDED,
+        target=fsm.State.GET_STATE(_state_before_suspension, states=list(RUNNING_STATES)),
+        permission=STAFF,
+    )
+    def resume(self, *, reason: str = ""):
+        self.note["reason"] = _require_reason(reason)
+
+    @state.transition(
+        source=[S.SUSPENDED, S.CONTRACTED, S.IN_PROGRESS], target=S.TERMINATED, permission=STAFF
+    )
+    def terminate(self, *, reason: str = ""):
+        """终止: funds are to be recovered; recovery is recorded in the ledger."""
+        self.note["reason"] = _require_reason(reason)
+
+    @state.transition(source=PRE_CONTRACT, target=S.VETOED, permission=STAFF)
+    def veto(self):
+        """一票否决: only when the register bars a subject of this project today."""
+        verdict = check_veto(funding.veto_subjects(self.project), Gate.APPLY)
+        record_check(verdict, self.project, self.actor)
+        if verdict.passed:
+            raise ValidationError(_("No effective sanction bars this project."))
+        self.note["reasons"] = verdict.reasons()
+
+
+# --- running a transition -----------------------------------------------------------------
+
+
+def transition_names() -> list[str]:
+    return sorted(
+        {t.slug for ts in ProjectLifecycle.state.get_transitions().values() for t in ts}
+    )
+
+
+def available_transitions(project: Project, user) -> list[fsm.Transition]:
+    """What `user` may try on `project` now (conditions are checked when fired)."""
+    lifecycle = ProjectLifecycle(project, user)
+    return [
+        t
+        for t in ProjectLifecycle.state.get_outgoing_transitions(project.status)
+        if t.has_perm(lifecycle, user)
+    ]
+
+
+def lock_project(project_id: int) -> Project:
+    return Project.objects.select_for_update().select_related("applicant_org", "pi", "call").get(
+        pk=project_id
+    )
+
+
+def fire_locked(project: Project, name: str, actor, **kwargs) -> tuple[str, str]:
+    """Fire `name` on a project already locked in the current transaction."""
+    if name not in transition_names():
+        raise TransitionRefused(_("Unknown action."))
+    lifecycle = ProjectLifecycle(project, actor)
+    method = getattr(lifecycle, name)
+    source = project.status
+    if not method.can_proceed(check_conditions=False):
+        raise TransitionRefused(
+            _(
+                "This project is now “%(state)s”; “%(action)s” is no longer possible. "
+                "Someone may have acted on it first."
+            )
+            % {"state": project.get_status_display(), "action": method.label}
+        )
+    if not method.has_perm(actor):
+        raise TransitionRefused(_("You may not do this on this project."))
+    try:
+        method(**kwargs)
+    except fsm.TransitionConditionsUnmet as unmet:
+        raise TransitionRefused(unmet.unmet_message or str(unmet)) from None
+    return source, project.status
+
+
+def fire(project_id: int, name: str, actor, **kwargs) -> Project:
+    """Lock, guard, change, record, commit. A refusal by the veto is itself recorded."""
+    try:
+        with transaction.atomic():
+            project = lock_project(project_id)
+            fire_locked(project, name, actor, **kwargs)
+        return project
+    except VetoRefused as refused:
+        record_refusal(project_id, refused, actor)
+        raise
+
+
+def record_refusal(project_id: int, refused: VetoRefused, actor) -> None:
+    """Keep the failed check after the transition's rollback (DESIGN §4)."""
+    with transaction.atomic():
+        project = Project.objects.get(pk=project_id)
+        check = record_check(refused.verdict, project, actor)
+        record(
+            EventKind.VETO_CHECK,
+            project,
+            actor=actor,
+            data={"gate": refused.verdict.gate.value, "passed": False, "check": check.pk,
+                  "reasons": refused.verdict.reasons()},
+        )
