@@ -41,7 +41,7 @@ def create_certificate(project: Project, by) -> Certificate:
         )
         from .tasks import generate_certificate
 
-        transaction.on_commit(lambda: generate_certificate.delay(certificate.pk))
+        transaction.on_commit(lambda: generate_certificate.delay(certificate.pk), robust=True)
     return certificate
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 
 
 def _hashable(event: Event) -> dict[str, Any]:
-    at = event.at.astimezone(timezone.UTC) if timezone.is_aware(event.at) else event.at
+    at = event.at.astimezone(datetime.UTC) if timezone.is_aware(event.at) else event.at
     return {
         "seq": event.seq,
         "at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -7,7 +7,10 @@ The lifecycle decides the state; this flow only follows it. After every step the
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
@@ -100,8 +103,19 @@ def _route():
     return gateway.Default(this.end)
 
 
+class HeldProjectLock:
+    """The flow's lock is the project row lock that workflows.actions already holds."""
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        if not connection.in_atomic_block:
+            raise RuntimeError("Move projects through workflows.actions, which locks the row.")
+        yield
+
+
 class ProjectFlow(flow.Flow):
     process_class = ProjectProcess
+    lock_impl = HeldProjectLock()
     process_title = _("Project")
 
     start = flow.StartHandle(this.start_process).Next(this.route)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from viewflow import fsm
 
 from accounts.roles import Role, has_role
@@ -54,8 +55,10 @@ def _lead_auditor(lifecycle: ProjectLifecycle, user) -> bool:
     return engagement is not None and engagement.lead_auditor_id == user.pk
 
 
-STAFF, LEADER, STAFF_OR_LEADER = _role(Role.STAFF), _role(Role.LEADER), _role(
-    Role.STAFF, Role.LEADER
+STAFF, LEADER, STAFF_OR_LEADER = (
+    _role(Role.STAFF),
+    _role(Role.LEADER),
+    _role(Role.STAFF, Role.LEADER),
 )
 
 # --- what must hold -----------------------------------------------------------------------
@@ -83,9 +86,7 @@ def rectification_left(lifecycle: ProjectLifecycle):
     reconsiderations = lifecycle.project.acceptances.filter(
         conclusion=AcceptanceReview.Conclusion.RECONSIDER
     ).count()
-    return fsm.State.CONDITION(
-        reconsiderations <= 1, _("Only one rectification is allowed.")
-    )
+    return fsm.State.CONDITION(reconsiderations <= 1, _("Only one rectification is allowed."))
 
 
 def _acceptance_target(lifecycle: ProjectLifecycle, *, review: dict, **kwargs) -> str:
@@ -155,25 +156,40 @@ class ProjectLifecycle:
 
     # Application ---------------------------------------------------------------------------
 
-    @state.transition(source=[S.DRAFT, S.RETURNED], target=S.SUBMITTED, permission=_pi)
+    @state.transition(
+        label=_l("Sign the commitment and submit"),
+        source=[S.DRAFT, S.RETURNED],
+        target=S.SUBMITTED,
+        permission=_pi,
+    )
     def submit(self, *, commitment: bool = False):
         """Sign the integrity commitment and submit (承诺制)."""
         if not commitment:
             raise ValidationError(_("You must sign the integrity commitment to submit."))
-        if self.source == S.DRAFT and not funding.call_is_open(
-            self.project.call
-        ):
-            raise ValidationError(_("The call closed on %(d)s.") % {"d": self.project.call.closes_on})
+        if self.source == S.DRAFT and not funding.call_is_open(self.project.call):
+            raise ValidationError(
+                _("The call closed on %(d)s.") % {"d": self.project.call.closes_on}
+            )
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
         self.project.commitment_signed_at = timezone.now()
         self.extra_fields.add("commitment_signed_at")
 
-    @state.transition(source=S.SUBMITTED, target=S.FORMAL_CHECK, permission=STAFF)
+    @state.transition(
+        label=_l("Accept the application (受理)"),
+        source=S.SUBMITTED,
+        target=S.FORMAL_CHECK,
+        permission=STAFF,
+    )
     def accept_application(self):
         """受理: the application acceptance gate."""
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
 
-    @state.transition(source=S.FORMAL_CHECK, target=S.EXPERT_REVIEW, permission=STAFF)
+    @state.transition(
+        label=_l("Pass the formal check and assign experts"),
+        source=S.FORMAL_CHECK,
+        target=S.EXPERT_REVIEW,
+        permission=STAFF,
+    )
     def pass_formal_check(self, *, experts: list):
         """Formal check passed; assign the reviewing experts (each checked by the veto)."""
         if len(experts) < settings.MIN_REVIEW_EXPERTS:
@@ -186,12 +202,16 @@ class ProjectLifecycle:
         self.note["experts"] = [e.pk for e in experts]
 
     @state.transition(
-        source=[S.SUBMITTED, S.FORMAL_CHECK, S.BUDGET_REVIEW], target=S.RETURNED, permission=STAFF
+        label=_l("Return for revision"),
+        source=[S.SUBMITTED, S.FORMAL_CHECK, S.BUDGET_REVIEW],
+        target=S.RETURNED,
+        permission=STAFF,
     )
     def return_for_revision(self, *, reason: str = ""):
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
+        label=_l("Withdraw the application"),
         source=[S.DRAFT, S.SUBMITTED, S.FORMAL_CHECK, S.RETURNED],
         target=S.WITHDRAWN,
         permission=_pi,
@@ -200,12 +220,16 @@ class ProjectLifecycle:
         self.note["reason"] = reason
 
     @state.transition(
+        label=_l("Reject"),
         source=[S.SUBMITTED, S.FORMAL_CHECK, S.EXPERT_REVIEW, S.BUDGET_REVIEW],
         target=S.REJECTED,
         permission=STAFF,
     )
     @state.transition(
-        source=[S.PENDING_APPROVAL, S.PUBLIC_NOTICE], target=S.REJECTED, permission=STAFF_OR_LEADER
+        label=_l("Reject"),
+        source=[S.PENDING_APPROVAL, S.PUBLIC_NOTICE],
+        target=S.REJECTED,
+        permission=STAFF_OR_LEADER,
     )
     def reject(self, *, reason: str = ""):
         self.note["reason"] = _require_reason(reason)
@@ -213,6 +237,7 @@ class ProjectLifecycle:
     # Review and approval ------------------------------------------------------------------
 
     @state.transition(
+        label=_l("Conclude the expert review"),
         source=S.EXPERT_REVIEW,
         target=S.BUDGET_REVIEW,
         permission=STAFF,
@@ -222,7 +247,12 @@ class ProjectLifecycle:
         scores = list(self.project.assignments.values_list("score", flat=True))
         self.note["average_score"] = round(sum(scores) / len(scores), 1)
 
-    @state.transition(source=S.BUDGET_REVIEW, target=S.PENDING_APPROVAL, permission=STAFF)
+    @state.transition(
+        label=_l("Conclude the budget review"),
+        source=S.BUDGET_REVIEW,
+        target=S.PENDING_APPROVAL,
+        permission=STAFF,
+    )
     def finish_budget_review(self, *, cuts: dict | None = None):
         """Cut budget lines (each with a reason); the sum becomes the approved amount."""
         total = funding.apply_budget_cuts(self.project, cuts or {}, self.actor)
@@ -232,16 +262,28 @@ class ProjectLifecycle:
         self.extra_fields.add("approved_amount")
         self.note["approved_amount"] = str(total)
 
-    @state.transition(source=S.PENDING_APPROVAL, target=S.PUBLIC_NOTICE, permission=LEADER)
+    @state.transition(
+        label=_l("Approve the project (立项)"),
+        source=S.PENDING_APPROVAL,
+        target=S.PUBLIC_NOTICE,
+        permission=LEADER,
+    )
     def approve(self):
         """立项: leadership approves; the project goes on public notice."""
         self._gate(Gate.APPROVAL, funding.veto_subjects(self.project))
 
-    @state.transition(source=S.PUBLIC_NOTICE, target=S.APPROVED, permission=STAFF)
+    @state.transition(
+        label=_l("Close the public notice"),
+        source=S.PUBLIC_NOTICE,
+        target=S.APPROVED,
+        permission=STAFF,
+    )
     def close_public_notice(self):
         """The notice period ended without a sustained objection."""
 
-    @state.transition(source=S.APPROVED, target=S.CONTRACTED, permission=STAFF)
+    @state.transition(
+        label=_l("Sign the task contract"), source=S.APPROVED, target=S.CONTRACTED, permission=STAFF
+    )
     def sign_contract(self):
         """任务书: the approved budget is frozen from here on."""
         self._gate(Gate.CONTRACT, funding.veto_subjects(self.project))
@@ -249,7 +291,10 @@ class ProjectLifecycle:
     # Money and execution ------------------------------------------------------------------
 
     @state.transition(
-        source=[S.CONTRACTED, S.IN_PROGRESS], target=S.IN_PROGRESS, permission=STAFF
+        label=_l("Disburse funds"),
+        source=[S.CONTRACTED, S.IN_PROGRESS],
+        target=S.IN_PROGRESS,
+        permission=STAFF,
     )
     def disburse(self, *, amount: Decimal, tranche: str):
         """拨付 a tranche; never above the approved amount (also a database constraint)."""
@@ -257,14 +302,24 @@ class ProjectLifecycle:
         funding.record_disbursement(self.project, amount, tranche, self.actor)
         self.note.update(amount=str(amount), tranche=tranche)
 
-    @state.transition(source=S.IN_PROGRESS, target=S.ACCEPTANCE_REQUESTED, permission=_pi)
+    @state.transition(
+        label=_l("Request completion acceptance"),
+        source=S.IN_PROGRESS,
+        target=S.ACCEPTANCE_REQUESTED,
+        permission=_pi,
+    )
     def request_acceptance(self, *, report: str = ""):
         """Ask for completion acceptance with the final tech report's summary."""
         self.note["report"] = _require_reason(report)
 
     # Audit and acceptance -----------------------------------------------------------------
 
-    @state.transition(source=S.ACCEPTANCE_REQUESTED, target=S.UNDER_AUDIT, permission=STAFF)
+    @state.transition(
+        label=_l("Appoint a special audit"),
+        source=S.ACCEPTANCE_REQUESTED,
+        target=S.UNDER_AUDIT,
+        permission=STAFF,
+    )
     def appoint_audit(self, *, firm, auditor):
         """专项审计: appoint a third-party firm (the firm and its auditor pass the veto)."""
         self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
@@ -272,6 +327,7 @@ class ProjectLifecycle:
         self.note["firm"] = firm.name
 
     @state.transition(
+        label=_l("Send to acceptance review without audit"),
         source=S.ACCEPTANCE_REQUESTED,
         target=S.UNDER_ACCEPTANCE,
         permission=STAFF,
@@ -280,12 +336,18 @@ class ProjectLifecycle:
     def start_acceptance(self):
         """Below the special-audit threshold the panel reviews directly."""
 
-    @state.transition(source=S.UNDER_AUDIT, target=S.UNDER_ACCEPTANCE, permission=_lead_auditor)
+    @state.transition(
+        label=_l("Issue the audit opinion"),
+        source=S.UNDER_AUDIT,
+        target=S.UNDER_ACCEPTANCE,
+        permission=_lead_auditor,
+    )
     def issue_audit_opinion(self, *, opinion: str, findings: str):
         oversight.record_audit_opinion(self.project, self.actor, opinion, findings)
         self.note["opinion"] = opinion
 
     @state.transition(
+        label=_l("Record the acceptance conclusion"),
         source=S.UNDER_ACCEPTANCE,
         target=fsm.State.GET_STATE(
             _acceptance_target, states=[S.ACCEPTED, S.RECONSIDERATION, S.FAILED]
@@ -298,6 +360,7 @@ class ProjectLifecycle:
         self.note["conclusion"] = review["conclusion"]
 
     @state.transition(
+        label=_l("Resubmit for acceptance after rectification"),
         source=S.RECONSIDERATION,
         target=S.UNDER_ACCEPTANCE,
         permission=_pi,
@@ -307,7 +370,12 @@ class ProjectLifecycle:
         """The one rectification (整改) after a reconsideration."""
         self.note["rectification"] = _require_reason(report)
 
-    @state.transition(source=S.ACCEPTED, target=S.CLOSED, permission=STAFF)
+    @state.transition(
+        label=_l("Issue the certificate and archive"),
+        source=S.ACCEPTED,
+        target=S.CLOSED,
+        permission=STAFF,
+    )
     def issue_certificate(self):
         """Issue the acceptance certificate and archive the project."""
         self._gate(Gate.CERTIFICATE, funding.veto_subjects(self.project))
@@ -316,11 +384,17 @@ class ProjectLifecycle:
 
     # Supervision --------------------------------------------------------------------------
 
-    @state.transition(source=list(RUNNING_STATES), target=S.SUSPENDED, permission=STAFF)
+    @state.transition(
+        label=_l("Suspend the project"),
+        source=list(RUNNING_STATES),
+        target=S.SUSPENDED,
+        permission=STAFF,
+    )
     def suspend(self, *, reason: str = ""):
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
+        label=_l("Resume the project"),
         source=S.SUSPENDED,
         target=fsm.State.GET_STATE(_state_before_suspension, states=list(RUNNING_STATES)),
         permission=STAFF,
@@ -329,13 +403,18 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        source=[S.SUSPENDED, S.CONTRACTED, S.IN_PROGRESS], target=S.TERMINATED, permission=STAFF
+        label=_l("Terminate the project"),
+        source=[S.SUSPENDED, S.CONTRACTED, S.IN_PROGRESS],
+        target=S.TERMINATED,
+        permission=STAFF,
     )
     def terminate(self, *, reason: str = ""):
         """终止: funds are to be recovered; recovery is recorded in the ledger."""
         self.note["reason"] = _require_reason(reason)
 
-    @state.transition(source=PRE_CONTRACT, target=S.VETOED, permission=STAFF)
+    @state.transition(
+        label=_l("Apply the one-vote veto"), source=PRE_CONTRACT, target=S.VETOED, permission=STAFF
+    )
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
         verdict = check_veto(funding.veto_subjects(self.project), Gate.APPLY)
@@ -349,9 +428,7 @@ class ProjectLifecycle:
 
 
 def transition_names() -> list[str]:
-    return sorted(
-        {t.slug for ts in ProjectLifecycle.state.get_transitions().values() for t in ts}
-    )
+    return sorted({t.slug for ts in ProjectLifecycle.state.get_transitions().values() for t in ts})
 
 
 def available_transitions(project: Project, user) -> list[fsm.Transition]:
@@ -365,8 +442,10 @@ def available_transitions(project: Project, user) -> list[fsm.Transition]:
 
 
 def lock_project(project_id: int) -> Project:
-    return Project.objects.select_for_update().select_related("applicant_org", "pi", "call").get(
-        pk=project_id
+    return (
+        Project.objects.select_for_update()
+        .select_related("applicant_org", "pi", "call")
+        .get(pk=project_id)
     )
 
 
@@ -415,6 +494,10 @@ def record_refusal(project_id: int, refused: VetoRefused, actor) -> None:
             EventKind.VETO_CHECK,
             project,
             actor=actor,
-            data={"gate": refused.verdict.gate.value, "passed": False, "check": check.pk,
-                  "reasons": refused.verdict.reasons()},
+            data={
+                "gate": refused.verdict.gate.value,
+                "passed": False,
+                "check": check.pk,
+                "reasons": refused.verdict.reasons(),
+            },
         )

@@ -1,1 +1,20 @@
-urlpatterns = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import api
+from .views import calls, inbox, projects, verify
+
+urlpatterns = [
+    path("", inbox.inbox_page, name="inbox"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("calls/", calls.call_list, name="calls"),
+    path("calls/<int:pk>/apply/", calls.apply, name="apply"),
+    path("projects/<int:pk>/", projects.project_page, name="project"),
+    path("projects/<int:pk>/do/<slug:name>/", projects.do_action, name="project-action"),
+    path("projects/<int:pk>/review/", projects.review, name="project-review"),
+    path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),
+    path("projects/<int:pk>/certificate.pdf", projects.certificate_pdf, name="certificate-pdf"),
+    path("verify/<str:serial>/", verify.verify, name="verify"),
+    *api.urlpatterns,
+]

@@ -1,0 +1,53 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := fonts-noto-cjk gettext chromium poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test bench lint system-packages deps messages fonts serve clean
+
+# Debian packages: the CJK font for certificates, gettext for translations,
+# Chromium for browser tests. Installed only when absent.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	touch $(STAMP)
+
+deps: system-packages $(STAMP)
+
+messages: deps
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+
+fonts: deps
+	$(BIN)/python -c "import django,os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup(); from oversight.fonts import ensure_certificate_fonts; ensure_certificate_fonts()"
+
+demo: deps messages fonts
+	mkdir -p var
+	$(BIN)/python manage.py migrate -v0
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) --insecure
+
+test: deps messages fonts
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: deps messages fonts
+	$(BIN)/python bench/run.py
+
+lint: deps
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf var/demo.sqlite3 var/static

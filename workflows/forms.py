@@ -1,0 +1,201 @@
+"""One form per lifecycle action that needs input; each turns into the transition's kwargs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.identity import normalise_id_number
+from accounts.models import Organisation, User
+from accounts.roles import Role
+from funding.states import BudgetCategory
+from oversight.models import AcceptanceReview, AuditEngagement
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class ActionForm(forms.Form):
+    def __init__(self, *args, project=None, **kwargs):
+        self.project = project
+        super().__init__(*args, **kwargs)
+
+    def transition_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptionalReasonForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReportForm(ActionForm):
+    report = forms.CharField(
+        label=_("Summary of results (final tech report)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class SubmitForm(ActionForm):
+    commitment = forms.BooleanField(
+        label=_(
+            "I commit that the application is true and complete, and I accept the "
+            "integrity rules and their sanctions (科研诚信承诺书)."
+        ),
+        required=False,
+    )
+
+
+class AssignExpertsForm(ActionForm):
+    experts = forms.ModelMultipleChoiceField(
+        label=_("Reviewing experts"),
+        queryset=User.objects.filter(groups__name=Role.EXPERT.value, is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def transition_kwargs(self) -> dict:
+        return {"experts": list(self.cleaned_data["experts"])}
+
+
+class BudgetCutForm(ActionForm):
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, project=project, **kwargs)
+        for line in project.budget_lines.all() if project else []:
+            self.fields[f"{line.category}_approved"] = forms.DecimalField(
+                label=_("%(cat)s approved (requested %(amount)s)")
+                % {"cat": line.get_category_display(), "amount": line.amount},
+                initial=line.amount,
+                **MONEY,
+            )
+            self.fields[f"{line.category}_reason"] = forms.CharField(
+                label=_("Reason for a cut"), required=False
+            )
+
+    def transition_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "cuts": {
+                c.value: (data[f"{c.value}_approved"], data.get(f"{c.value}_reason", ""))
+                for c in BudgetCategory
+                if f"{c.value}_approved" in data
+            }
+        }
+
+
+class DisburseForm(ActionForm):
+    amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
+    tranche = forms.CharField(label=_("Tranche"), initial=_("First tranche on contract"))
+
+
+class AppointAuditForm(ActionForm):
+    firm = forms.ModelChoiceField(
+        label=_("Audit firm"),
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.AUDIT_FIRM),
+    )
+    auditor = forms.ModelChoiceField(
+        label=_("Lead auditor"),
+        queryset=User.objects.filter(groups__name=Role.AUDITOR.value, is_active=True),
+    )
+
+
+class AuditOpinionForm(ActionForm):
+    opinion = forms.ChoiceField(label=_("Audit opinion"), choices=AuditEngagement.Opinion.choices)
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AcceptanceForm(ActionForm):
+    panel = forms.CharField(
+        label=_("Panel members, one per line (at least 5)"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    task_review_passed = forms.BooleanField(label=_("Task review passed"), required=False)
+    financial_review_passed = forms.BooleanField(
+        label=_("Financial review passed"), required=False
+    )
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"), choices=AcceptanceReview.Conclusion.choices
+    )
+    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def transition_kwargs(self) -> dict:
+        return {"review": dict(self.cleaned_data)}
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "submit": SubmitForm,
+    "pass_formal_check": AssignExpertsForm,
+    "return_for_revision": ReasonForm,
+    "reject": ReasonForm,
+    "withdraw": OptionalReasonForm,
+    "finish_budget_review": BudgetCutForm,
+    "disburse": DisburseForm,
+    "request_acceptance": ReportForm,
+    "appoint_audit": AppointAuditForm,
+    "issue_audit_opinion": AuditOpinionForm,
+    "conclude_acceptance": AcceptanceForm,
+    "resubmit_for_acceptance": ReportForm,
+    "suspend": ReasonForm,
+    "resume": ReasonForm,
+    "terminate": ReasonForm,
+}
+
+
+def form_for(name: str, project, data=None) -> ActionForm:
+    return ACTION_FORMS.get(name, ActionForm)(data, project=project, prefix=name)
+
+
+class ReviewForm(forms.Form):
+    no_conflict = forms.BooleanField(
+        label=_("I have no conflict of interest with this application (回避声明)."),
+    )
+    score = forms.IntegerField(label=_("Score (0-100)"), min_value=0, max_value=100)
+    opinion = forms.CharField(label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ProjectForm(forms.Form):
+    title = forms.CharField(label=_("Project title"), max_length=200)
+    field = forms.CharField(label=_("Field"), max_length=100)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
+    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    requested_amount = forms.DecimalField(label=_("Requested amount (yuan)"), **MONEY)
+    equipment = forms.DecimalField(label=_("Equipment"), **MONEY)
+    operations = forms.DecimalField(label=_("Operations"), **MONEY)
+    labour = forms.DecimalField(label=_("Labour"), **MONEY)
+    indirect = forms.DecimalField(label=_("Indirect costs"), **MONEY)
+    team = forms.CharField(
+        label=_("Team members: one per line, “name, ID number, duty”"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_team(self) -> list[dict]:
+        members, errors = [], []
+        for n, line in enumerate(self.cleaned_data["team"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.replace("，", ",").split(",")]
+            if len(parts) < 2 or not parts[0]:
+                errors.append(_("Line %(n)d: write “name, ID number, duty”.") % {"n": n})
+                continue
+            try:
+                number = normalise_id_number(parts[1])
+            except ValidationError as error:
+                errors.append(_("Line %(n)d: %(e)s") % {"n": n, "e": " ".join(error.messages)})
+                continue
+            members.append({"name": parts[0], "id_number": number, "duty": ",".join(parts[2:])})
+        if errors:
+            raise ValidationError(errors)
+        return members
+
+    def project_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["budget"] = {c.value: data.pop(c.value) for c in BudgetCategory}
+        return data

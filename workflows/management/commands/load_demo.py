@@ -1,0 +1,123 @@
+"""Load the demo county: users for every role, projects in every state, a vetoed
+applicant and an issued certificate. Safe to run twice."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from funding.models import Expenditure
+from funding.states import ProjectStatus as S
+from integrity.policy import VetoRefused
+from oversight.models import AcceptanceReview
+from workflows import demo
+from workflows.actions import perform, submit_expert_review
+from workflows.demo import DEMO_PASSWORD, USERS
+
+# (title, applicant, amount, main-path state to reach, then side action or None)
+PROJECTS = [
+    ("设施蔬菜水肥一体化智能控制系统研发", "applicant", "300000", S.DRAFT, None),
+    ("茶园病虫害绿色防控技术集成示范", "applicant", "280000", S.SUBMITTED, None),
+    ("县域农村生活污水低成本处理技术研究", "applicant2", "450000", S.FORMAL_CHECK, None),
+    ("高端轴承精密磨削工艺优化", "applicant2", "620000", S.EXPERT_REVIEW, None),
+    ("食用菌菌渣资源化利用关键技术", "applicant", "350000", S.BUDGET_REVIEW, None),
+    ("基于北斗的农机作业监测平台", "applicant2", "520000", S.PENDING_APPROVAL, None),
+    ("特色水果采后保鲜技术研究", "applicant", "260000", S.PUBLIC_NOTICE, None),
+    ("中小企业工业互联网标识解析应用", "applicant2", "480000", S.APPROVED, None),
+    ("稻渔综合种养模式优化与推广", "applicant", "400000", S.CONTRACTED, None),
+    ("水稻病虫害智能监测预警技术研究与示范", "applicant", "600000", S.IN_PROGRESS, None),
+    ("竹材高值化加工关键装备研制", "applicant2", "700000", S.ACCEPTANCE_REQUESTED, None),
+    ("智能装备远程运维云平台", "applicant2", "800000", S.UNDER_AUDIT, None),
+    ("山区小水电生态流量监测技术", "applicant", "420000", S.UNDER_ACCEPTANCE, None),
+    ("生猪养殖废弃物处理工艺改进", "applicant", "380000", S.ACCEPTED, None),
+    ("杨梅品种选育与标准化栽培", "applicant", "550000", S.CLOSED, None),
+    ("农产品质量安全快速检测方法", "applicant", "240000", S.SUBMITTED, ("return_for_revision", "staff", {"reason": "预算说明不完整，请补充设备购置明细。"})),
+    ("传统酿造工艺数字化改造", "applicant2", "330000", S.FORMAL_CHECK, ("reject", "staff", {"reason": "不符合本批次指南支持方向。"})),
+    ("小型无人机植保作业规范研究", "applicant", "210000", S.DRAFT, ("withdraw", "applicant", {"reason": "申报单位调整计划。"})),
+    ("电机能效在线检测装置研制", "applicant2", "460000", S.IN_PROGRESS, ("suspend", "staff", {"reason": "中期检查发现经费使用不规范，暂停整改。"})),
+    ("光伏组件清洗机器人开发", "applicant2", "390000", S.IN_PROGRESS, ("terminate", "staff", {"reason": "承担单位无法继续履行任务书，终止并追回经费。"})),
+    ("低温储粮技术示范", "applicant", "300000", S.UNDER_ACCEPTANCE, ("conclude_acceptance", "staff", "reconsider")),
+    ("林下中药材种植技术推广", "applicant", "280000", S.UNDER_ACCEPTANCE, ("conclude_acceptance", "staff", "failed")),
+]
+
+
+class Command(BaseCommand):
+    help = "Load a realistic demo county (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        if not User.objects.filter(username="staff").exists():
+            self._load()
+        else:
+            self.stdout.write("The demo county is already loaded.")
+        self._print_logins()
+
+    def _load(self):
+        county = demo.create_county()
+        u = county.users
+        for title, applicant, amount, state, side in PROJECTS:
+            with transaction.atomic():
+                project = demo.draft_project(county, applicant, title, amount)
+            project = demo.advance(county, project, state)
+            if project.status == S.IN_PROGRESS:
+                self._spend(project)
+            if side:
+                name, who, kwargs = side
+                actor = project.pi if who == "applicant" else u[who]
+                if name == "conclude_acceptance":
+                    kwargs = {"review": self._review(kwargs)}
+                perform(project.pk, name, actor, **kwargs)
+        # The vetoed applicant: submitted before the sanction, vetoed by staff after it.
+        project = demo.draft_project(county, "vetoed", "新型电池隔膜材料中试", "500000")
+        project = perform(project.pk, "submit", project.pi, commitment=True)
+        demo.sanction_person(u["vetoed"], u["integrity"])
+        try:
+            perform(project.pk, "accept_application", u["staff"])
+        except VetoRefused:
+            perform(project.pk, "veto", u["staff"])
+        # And a draft of theirs whose submission the veto refuses.
+        refused = demo.draft_project(county, "vetoed", "锂电池回收工艺研究", "200000")
+        try:
+            perform(refused.pk, "submit", refused.pi, commitment=True)
+        except VetoRefused:
+            pass
+        # One review in, two pending, on the project under expert review.
+        reviewing = county.call.project_set.get(status=S.EXPERT_REVIEW)
+        submit_expert_review(reviewing.pk, u["expert1"], 88, "技术路线清晰，建议立项。")
+
+    def _review(self, conclusion: str) -> dict:
+        return {
+            "panel": "周教授\n吴研究员\n郑高工\n孙教授\n钱高工",
+            "task_review_passed": conclusion != "failed",
+            "financial_review_passed": conclusion != "failed",
+            "conclusion": AcceptanceReview.Conclusion(conclusion),
+            "remarks": "部分考核指标未完成。",
+        }
+
+    def _spend(self, project):
+        today = timezone.localdate()
+        rows = [
+            ("JZ-0001", "equipment", "杭州某仪器有限公司", "transfer", "85000.00"),
+            ("JZ-0002", "operations", "某检测中心", "transfer", "12000.00"),
+            ("JZ-0003", "labour", "黄助理", "transfer", "6000.00"),
+            ("JZ-0004", "operations", "某五金店", "cash", "4800.00"),
+        ]
+        for n, (voucher, category, payee, method, amount) in enumerate(rows):
+            Expenditure.objects.create(
+                project=project,
+                voucher_no=voucher,
+                spent_on=today - datetime.timedelta(days=30 - n),
+                category=category,
+                payee=payee,
+                method=method,
+                amount=Decimal(amount),
+            )
+
+    def _print_logins(self):
+        self.stdout.write("")
+        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        for username, real_name, role, _org in USERS:
+            self.stdout.write(f"  {username:<12} {real_name:<8} {role.label}")
+        self.stdout.write("Open http://127.0.0.1:8000/ and sign in.")

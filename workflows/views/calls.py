@@ -1,0 +1,49 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role, has_role
+from funding.models import Call
+from funding.services import call_is_open, create_project
+
+from ..forms import ProjectForm
+
+
+@login_required
+def call_list(request):
+    calls = Call.objects.all()
+    rows = [{"call": call, "open": call_is_open(call)} for call in calls]
+    return render(
+        request,
+        "workflows/calls.html",
+        {"rows": rows, "can_apply": has_role(request.user, Role.APPLICANT)},
+    )
+
+
+@login_required
+def apply(request, pk: int):
+    call = get_object_or_404(Call, pk=pk)
+    if not has_role(request.user, Role.APPLICANT):
+        raise PermissionDenied
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = create_project(request.user, call, form.project_data())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Draft saved. Check it, then sign and submit."))
+            return redirect("project", pk=project.pk)
+    return render(
+        request, "workflows/apply.html", {"call": call, "form": form, "open": call_is_open(call)}
+    )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from accounts.roles import roles_of
+from oversight.access import projects_visible_to
+
+from ..actions import inbox
+
+
+@login_required
+def inbox_page(request):
+    tasks = list(inbox(request.user).select_related("process__projectprocess__project"))
+    rows = [
+        {
+            "title": task.flow_task.task_title,
+            "project": task.process.projectprocess.project,
+            "created": task.created,
+            "assigned": task.owner_id == request.user.pk,
+        }
+        for task in tasks
+    ]
+    projects = projects_visible_to(request.user).select_related("applicant_org", "call")[:50]
+    return render(
+        request,
+        "workflows/inbox.html",
+        {"tasks": rows, "projects": projects, "roles": roles_of(request.user)},
+    )

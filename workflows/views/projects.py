@@ -1,0 +1,122 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from funding.services import fund_trail
+from funding.states import ProjectStatus
+from integrity.policy import VetoRefused
+from oversight.access import can_see_fund_trail, projects_visible_to
+from oversight.models import Certificate
+from trail.kinds import EventKind
+from trail.services import history_of
+
+from ..actions import perform, submit_expert_review
+from ..forms import ReviewForm, form_for
+from ..lifecycle import TransitionRefused, available_transitions
+
+
+def visible_project(request, pk: int):
+    return get_object_or_404(
+        projects_visible_to(request.user).select_related("applicant_org", "pi", "call"), pk=pk
+    )
+
+
+@login_required
+def project_page(request, pk: int):
+    project = visible_project(request, pk)
+    actions = [
+        {"name": t.slug, "label": t.label, "doc": t.func.__doc__, "form": form_for(t.slug, project)}
+        for t in available_transitions(project, request.user)
+    ]
+    assignment = project.assignments.filter(expert=request.user, submitted_at__isnull=True).first()
+    events = list(history_of(project))
+    kinds, states = dict(EventKind.choices), dict(ProjectStatus.choices)
+    return render(
+        request,
+        "workflows/project.html",
+        {
+            "project": project,
+            "actions": actions,
+            "review_form": ReviewForm() if assignment and project.status == "expert_review" else None,
+            "history": [
+                {
+                    "event": e,
+                    "label": kinds.get(e.kind, e.kind),
+                    "before": states.get(e.before.get("status")),
+                    "after": states.get(e.after.get("status")),
+                }
+                for e in events
+                if e.kind != EventKind.VETO_CHECK
+            ],
+            "refusals": [e for e in events if e.kind == EventKind.VETO_CHECK][-3:],
+            "budget": project.budget_lines.all().order_by("category"),
+            "team": project.team.all(),
+            "certificate": Certificate.objects.filter(project=project).first(),
+            "can_see_funds": can_see_fund_trail(request.user, project),
+        },
+    )
+
+
+@login_required
+@require_POST
+def do_action(request, pk: int, name: str):
+    project = visible_project(request, pk)
+    form = form_for(name, project, request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("project", pk=pk)
+    try:
+        perform(project.pk, name, request.user, **form.transition_kwargs())
+    except VetoRefused as refused:
+        messages.error(request, str(refused))
+    except (TransitionRefused, PermissionDenied) as refused:
+        messages.error(request, str(refused) or _("You may not do this on this project."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("project", pk=pk)
+
+
+@login_required
+@require_POST
+def review(request, pk: int):
+    project = visible_project(request, pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please declare no conflict, give a score and an opinion."))
+        return redirect("project", pk=pk)
+    try:
+        submit_expert_review(
+            project.pk, request.user, form.cleaned_data["score"], form.cleaned_data["opinion"]
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("Your review has been submitted."))
+    return redirect("project", pk=pk)
+
+
+@login_required
+def funds_page(request, pk: int):
+    project = visible_project(request, pk)
+    if not can_see_fund_trail(request.user, project):
+        raise PermissionDenied
+    return render(request, "workflows/funds.html", {"project": project, "trail": fund_trail(project)})
+
+
+@login_required
+def certificate_pdf(request, pk: int):
+    project = visible_project(request, pk)
+    certificate = Certificate.objects.filter(project=project).first()
+    if certificate is None or not certificate.pdf:
+        raise Http404(_("The certificate is not ready yet."))
+    response = HttpResponse(bytes(certificate.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{certificate.serial}.pdf"'
+    return response
