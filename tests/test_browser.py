@@ -1,0 +1,73 @@
+"""A real browser (Debian's Chromium driven by Playwright) files and submits a project."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+
+import pytest
+from django.utils import timezone
+
+from funding.models import Project
+from funding.states import ProjectStatus as S
+from workflows import demo
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser_page():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes between browser steps are ordinary synchronous ones.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()
+
+
+def test_an_applicant_signs_in_and_submits_a_project(live_server, browser_page):
+    town = demo.create_county()
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "applicant")
+    page.fill("#id_password", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/calls/")
+    page.click(f"a[href='/calls/{town.call.pk}/apply/']")
+
+    today = timezone.localdate()
+    page.fill("#id_title", "茶园病虫害绿色防控技术集成示范")
+    page.fill("#id_field", "农业科技")
+    page.fill("#id_summary", "集成绿色防控技术并示范推广。")
+    page.fill("#id_start_date", (today + datetime.timedelta(days=30)).isoformat())
+    page.fill("#id_end_date", (today + datetime.timedelta(days=760)).isoformat())
+    page.fill("#id_requested_amount", "300000")
+    page.fill("#id_equipment", "90000")
+    page.fill("#id_operations", "105000")
+    page.fill("#id_labour", "60000")
+    page.fill("#id_indirect", "45000")
+    page.fill("#id_team", f"黄助理, {demo.person_id(501)}, 试验")
+    page.click("form.card button[type=submit]")
+
+    page.wait_for_selector("form[data-action=submit]")
+    page.check("#id_submit-commitment")
+    page.click("form[data-action=submit] button[type=submit]")
+    page.wait_for_selector("[data-testid=state].state-submitted")
+
+    project = Project.objects.get(title="茶园病虫害绿色防控技术集成示范")
+    assert project.status == S.SUBMITTED
+    assert project.pi.username == "applicant"
