@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import normalise_id_number
+from accounts.models import Organisation, User
 from accounts.roles import Role, has_role
 from integrity.models import SubjectKind
 from integrity.policy import Subject
@@ -28,7 +29,7 @@ from .models import (
     Project,
     TeamMember,
 )
-from .states import DIRECT_CATEGORIES, BudgetCategory, ProjectStatus
+from .states import ProjectStatus
 
 
 def call_is_open(call: Call, on_date: datetime.date | None = None) -> bool:
@@ -103,7 +104,7 @@ def create_project(user, call: Call, data: dict) -> Project:
     return project
 
 
-def veto_subjects(project: Project, *, include_team: bool = True) -> list[Subject]:
+def veto_subjects(project: Project) -> list[Subject]:
     """Everyone the veto covers for a project: PI, team, applicant and partners."""
     subjects = [
         Subject(
@@ -114,18 +115,19 @@ def veto_subjects(project: Project, *, include_team: bool = True) -> list[Subjec
         )
     ]
     if project.pi.id_number:
-        subjects.append(
-            Subject(SubjectKind.PERSON, project.pi.id_number, str(project.pi), _("PI"))
+        subjects.append(Subject(SubjectKind.PERSON, project.pi.id_number, str(project.pi), _("PI")))
+    # Team and partners in one query: the veto runs at every gate.
+    team = TeamMember.objects.filter(project=project).values_list(
+        "id_number", "name", Value(SubjectKind.PERSON.value)
+    )
+    partners = Organisation.objects.filter(
+        pk__in=project.partner_orgs.through.objects.filter(project=project).values(
+            "organisation_id"
         )
-    if include_team:
-        subjects += [
-            Subject(SubjectKind.PERSON, m.id_number, m.name, _("Team member"))
-            for m in project.team.all()
-        ]
-        subjects += [
-            Subject(SubjectKind.ORGANISATION, o.credit_code, o.name, _("Partner organisation"))
-            for o in project.partner_orgs.all()
-        ]
+    ).values_list("credit_code", "name", Value(SubjectKind.ORGANISATION.value))
+    for identity, name, kind in team.order_by().union(partners.order_by(), all=True):
+        capacity = _("Team member") if kind == SubjectKind.PERSON else _("Partner organisation")
+        subjects.append(Subject(SubjectKind(kind), identity, name, capacity))
     return subjects
 
 
@@ -133,30 +135,31 @@ def expert_subject(expert) -> Subject:
     return Subject(SubjectKind.PERSON, expert.id_number, str(expert), _("Expert"))
 
 
-def assign_experts(project: Project, experts: list, by) -> list[ExpertAssignment]:
-    created = []
+def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
+    """Assign reviewers; the transition's trail event lists them."""
+    ids = {e.pk for e in experts}
+    confirmed = set(
+        User.objects.filter(pk__in=ids, groups__name=Role.EXPERT.value).values_list("pk", flat=True)
+    )
     for expert in experts:
-        if not has_role(expert, Role.EXPERT):
+        if expert.pk not in confirmed:
             raise ValidationError(_("%(name)s is not an expert reviewer.") % {"name": expert})
         if expert.organisation_id and expert.organisation_id == project.applicant_org_id:
             raise ValidationError(
                 _("%(name)s works for the applicant and must be excluded (回避).")
                 % {"name": expert}
             )
-        assignment, is_new = ExpertAssignment.objects.get_or_create(project=project, expert=expert)
-        if is_new:
-            record(EventKind.EXPERT_ASSIGNED, project, actor=by, data={"expert": expert.pk})
-            created.append(assignment)
-    return created
+    return ExpertAssignment.objects.bulk_create(
+        [ExpertAssignment(project=project, expert=e) for e in experts]
+    )
 
 
 def record_review(project: Project, expert, score: int, opinion: str) -> ExpertAssignment:
+    """An expert's score and opinion, with the no-conflict declaration (回避声明)."""
     if project.status != ProjectStatus.EXPERT_REVIEW:
         raise ValidationError(_("This project is not under expert review."))
     assignment = (
-        ExpertAssignment.objects.select_for_update()
-        .filter(project=project, expert=expert)
-        .first()
+        ExpertAssignment.objects.select_for_update().filter(project=project, expert=expert).first()
     )
     if assignment is None:
         raise PermissionDenied(_("You are not assigned to review this project."))
@@ -169,21 +172,22 @@ def record_review(project: Project, expert, score: int, opinion: str) -> ExpertA
     assignment.score, assignment.opinion = score, opinion.strip()
     assignment.no_conflict_declared, assignment.submitted_at = True, timezone.now()
     assignment.save()
-    record(
-        EventKind.REVIEW_SUBMITTED, project, actor=expert, data={"score": score}
-    )
+    record(EventKind.REVIEW_SUBMITTED, project, actor=expert, data={"score": score})
     return assignment
 
 
 def reviews_complete(project: Project) -> bool:
-    qs = project.assignments.all()
-    return qs.exists() and not qs.filter(submitted_at__isnull=True).exists()
+    counts = project.assignments.aggregate(
+        assigned=Count("pk"), pending=Count("pk", filter=Q(submitted_at__isnull=True))
+    )
+    return counts["assigned"] > 0 and counts["pending"] == 0
 
 
-def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]], by) -> Decimal:
-    """Set approved amounts per line; each cut needs a reason. Returns the approved total."""
-    total = Decimal("0")
-    for line in project.budget_lines.select_for_update():
+def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]]) -> dict:
+    """Set approved amounts per line; each cut needs a reason. Returns what was cut."""
+    lines = list(project.budget_lines.all())
+    made = {}
+    for line in lines:
         approved, reason = cuts.get(line.category, (line.amount, ""))
         if approved < 0 or approved > line.amount:
             raise ValidationError(
@@ -195,22 +199,15 @@ def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]], by
                 _("Give a reason for cutting %(cat)s.") % {"cat": line.get_category_display()}
             )
         if approved < line.amount:
-            record(
-                EventKind.BUDGET_CUT,
-                project,
-                actor=by,
-                before={"category": line.category, "amount": str(line.amount)},
-                after={"category": line.category, "amount": str(approved)},
-                data={"reason": reason},
-            )
+            made[line.category] = {"from": str(line.amount), "to": str(approved), "reason": reason}
         line.approved, line.cut_reason = approved, reason.strip()
-        line.save(update_fields=["approved", "cut_reason"])
-        total += approved
-    return total
+    BudgetLine.objects.bulk_update(lines, ["approved", "cut_reason"])
+    return {"cuts": made, "total": sum((line.approved for line in lines), Decimal("0"))}
 
 
 def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> Disbursement:
-    """Pay a tranche; the caller holds the project row lock."""
+    """Pay a tranche. The caller holds the project row lock and saves `disbursed_total`
+    (the database refuses a total above the approved amount)."""
     if amount <= 0:
         raise ValidationError(_("A disbursement must be above zero."))
     remaining = (project.approved_amount or Decimal("0")) - project.disbursed_total
@@ -219,19 +216,14 @@ def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> 
             _("Only %(left)s yuan of the approved amount remain to be disbursed.")
             % {"left": remaining}
         )
-    disbursement = Disbursement.objects.create(
-        project=project, tranche=tranche, amount=amount, paid_on=timezone.localdate(),
+    project.disbursed_total += amount
+    return Disbursement.objects.create(
+        project=project,
+        tranche=tranche,
+        amount=amount,
+        paid_on=timezone.localdate(),
         recorded_by=by,
     )
-    Project.objects.filter(pk=project.pk).update(disbursed_total=F("disbursed_total") + amount)
-    project.disbursed_total += amount
-    record(
-        EventKind.DISBURSED,
-        project,
-        actor=by,
-        data={"amount": str(amount), "tranche": tranche, "total": str(project.disbursed_total)},
-    )
-    return disbursement
 
 
 SPENDING_STATES = {ProjectStatus.IN_PROGRESS, ProjectStatus.ACCEPTANCE_REQUESTED}
@@ -281,4 +273,3 @@ def fund_trail(project: Project) -> dict:
         "vouchers": list(project.expenditures.all()),
         "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
     }
-

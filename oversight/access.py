@@ -13,9 +13,7 @@ def projects_visible_to(user) -> QuerySet[Project]:
     projects = Project.objects.all()
     if not user.is_authenticated:
         return projects.none()
-    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER) or has_role(
-        user, Role.INTEGRITY
-    ):
+    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER) or has_role(user, Role.INTEGRITY):
         return projects
     rule = Q(pk__in=[])
     if has_role(user, Role.APPLICANT) and user.organisation_id:

@@ -28,20 +28,17 @@ def new_serial(project: Project) -> str:
 
 
 def create_certificate(project: Project, by) -> Certificate:
-    """Reserve the certificate row; the PDF is made by a Celery task after commit."""
-    certificate, created = Certificate.objects.get_or_create(
-        project=project, defaults={"serial": new_serial(project), "issued_by": by}
-    )
-    if created:
-        record(
-            EventKind.CERTIFICATE_ISSUED,
-            certificate,
-            actor=by,
-            data={"project": project.pk, "serial": certificate.serial},
-        )
-        from .tasks import generate_certificate
+    """Reserve the certificate row; a Celery task makes the PDF after commit.
 
-        transaction.on_commit(lambda: generate_certificate.delay(certificate.pk), robust=True)
+    The project's `issue_certificate` transition (which records the serial in the trail)
+    runs once; the one-to-one row would refuse a second certificate anyway.
+    """
+    from .tasks import generate_certificate
+
+    certificate = Certificate.objects.create(
+        project=project, serial=new_serial(project), issued_by=by
+    )
+    transaction.on_commit(lambda: generate_certificate.delay(certificate.pk), robust=True)
     return certificate
 
 
@@ -92,9 +89,7 @@ def generate_pdf(certificate_id: int) -> Certificate:
         if locked.status == Certificate.Status.PENDING:
             locked.status = Certificate.Status.ISSUED
         locked.save(update_fields=["pdf", "sha256", "generated_at", "status"])
-        record(
-            EventKind.CERTIFICATE_GENERATED, locked, data={"sha256": locked.sha256}
-        )
+        record(EventKind.CERTIFICATE_GENERATED, locked, data={"sha256": locked.sha256})
     return locked
 
 

@@ -11,8 +11,6 @@ from accounts.roles import Role, has_role
 from funding.models import Project
 from integrity.models import SubjectKind
 from integrity.policy import Subject
-from trail.kinds import EventKind
-from trail.services import record
 
 from .models import AcceptanceReview, AuditEngagement
 
@@ -29,20 +27,17 @@ def appoint_audit(project: Project, firm: Organisation, auditor, by) -> AuditEng
         raise ValidationError(_("Only a registered audit firm can be appointed."))
     if auditor.organisation_id != firm.pk or not has_role(auditor, Role.AUDITOR):
         raise ValidationError(_("The lead auditor must be an auditor of that firm."))
-    engagement = AuditEngagement.objects.create(
+    # The lifecycle's transition event records the appointment.
+    return AuditEngagement.objects.create(
         project=project, firm=firm, lead_auditor=auditor, appointed_by=by
     )
-    record(
-        EventKind.AUDIT_APPOINTED,
-        project,
-        actor=by,
-        data={"firm": firm.name, "credit_code": firm.credit_code, "auditor": auditor.pk},
-    )
-    return engagement
 
 
 def current_engagement(project: Project) -> AuditEngagement | None:
-    return project.audits.order_by("-appointed_at").first()
+    # Cached on the instance: the permission check and the action both ask.
+    if not hasattr(project, "_current_engagement"):
+        project._current_engagement = project.audits.order_by("-appointed_at").first()
+    return project._current_engagement
 
 
 def record_audit_opinion(project: Project, auditor, opinion: str, findings: str):
@@ -55,8 +50,7 @@ def record_audit_opinion(project: Project, auditor, opinion: str, findings: str)
         raise ValidationError(_("Write the audit findings."))
     engagement.opinion, engagement.findings = opinion, findings.strip()
     engagement.opinion_at = timezone.now()
-    engagement.save()
-    record(EventKind.AUDIT_OPINION, project, actor=auditor, data={"opinion": opinion})
+    engagement.save(update_fields=["opinion", "findings", "opinion_at"])
     return engagement
 
 

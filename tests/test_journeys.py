@@ -233,7 +233,9 @@ def test_an_applicant_sees_only_their_organisations_projects(client, town):
 
 
 def test_an_expert_sees_only_assigned_applications(client, town):
-    project = demo.advance(town, demo.draft_project(town, "applicant", "评审项目", "300000"), S.EXPERT_REVIEW)
+    project = demo.advance(
+        town, demo.draft_project(town, "applicant", "评审项目", "300000"), S.EXPERT_REVIEW
+    )
     unassigned = demo.draft_project(town, "applicant2", "未分配项目", "300000")
     signed_in(client, town.users["expert1"])
     assert client.get(reverse("project", args=[project.pk])).status_code == 200

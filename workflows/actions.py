@@ -78,4 +78,3 @@ def inbox(user) -> QuerySet[Task]:
         .select_related("process")
         .order_by("created")
     )
-

@@ -16,8 +16,17 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "id", "title", "field", "status", "applicant_org", "pi", "requested_amount",
-            "approved_amount", "disbursed_total", "start_date", "end_date",
+            "id",
+            "title",
+            "field",
+            "status",
+            "applicant_org",
+            "pi",
+            "requested_amount",
+            "approved_amount",
+            "disbursed_total",
+            "start_date",
+            "end_date",
         ]
         read_only_fields = fields
 

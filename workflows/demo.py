@@ -148,7 +148,9 @@ def draft_project(county: County, applicant: str, title: str, amount: str, **ext
         "start_date": extra.get("start_date", today + datetime.timedelta(days=30)),
         "end_date": extra.get("end_date", today + datetime.timedelta(days=730)),
         "budget": budget_for(total),
-        "team": extra.get("team", [{"name": "黄助理", "id_number": person_id(501), "duty": "试验"}]),
+        "team": extra.get(
+            "team", [{"name": "黄助理", "id_number": person_id(501), "duty": "试验"}]
+        ),
     }
     return create_project(user, county.call, data)
 
@@ -174,9 +176,27 @@ def _happy_path(county: County):
         (S.APPROVED, "close_public_notice", "staff", {}),
         (S.CONTRACTED, "sign_contract", "staff", {}),
         (S.IN_PROGRESS, "disburse", "staff", {"amount": None, "tranche": "签订任务书后首笔拨付"}),
-        (S.ACCEPTANCE_REQUESTED, "request_acceptance", "pi", {"report": "已完成全部研究内容，形成科技报告一份。"}),
-        (S.UNDER_AUDIT, "appoint_audit", "staff", {"firm": county.orgs["firm"], "auditor": u["auditor"]}),
-        (S.UNDER_ACCEPTANCE, "issue_audit_opinion", "auditor", {"opinion": AuditEngagement.Opinion.UNQUALIFIED, "findings": "经费使用规范，账实相符。"}),
+        (
+            S.ACCEPTANCE_REQUESTED,
+            "request_acceptance",
+            "pi",
+            {"report": "已完成全部研究内容，形成科技报告一份。"},
+        ),
+        (
+            S.UNDER_AUDIT,
+            "appoint_audit",
+            "staff",
+            {"firm": county.orgs["firm"], "auditor": u["auditor"]},
+        ),
+        (
+            S.UNDER_ACCEPTANCE,
+            "issue_audit_opinion",
+            "auditor",
+            {
+                "opinion": AuditEngagement.Opinion.UNQUALIFIED,
+                "findings": "经费使用规范，账实相符。",
+            },
+        ),
         (S.ACCEPTED, "conclude_acceptance", "staff", {"review": review}),
         (S.CLOSED, "issue_certificate", "staff", {}),
     ]
@@ -192,7 +212,10 @@ def advance(county: County, project: Project, target: str) -> Project:
             break
         actor = project.pi if who == "pi" else county.users[who]
         if name == "disburse":
-            kwargs = {**kwargs, "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01"))}
+            kwargs = {
+                **kwargs,
+                "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01")),
+            }
         if name == "finish_expert_review":
             for expert in (county.users[f"expert{i}"] for i in (1, 2, 3)):
                 submit_expert_review(project.pk, expert, 85, "选题意义明确，技术路线可行。")

@@ -56,7 +56,9 @@ class ExpertSplitActivation(SplitActivation):
         node = self.flow_task._activate_next[0][0]
         project = self.process.project
         pending = project.assignments.filter(submitted_at__isnull=True)
-        self.next_tasks = [(node, {"expert": pk}) for pk in pending.values_list("expert_id", flat=True)]
+        self.next_tasks = [
+            (node, {"expert": pk}) for pk in pending.values_list("expert_id", flat=True)
+        ]
 
 
 class ExpertSplit(flow.Split):

@@ -116,13 +116,13 @@ class AcceptanceForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     task_review_passed = forms.BooleanField(label=_("Task review passed"), required=False)
-    financial_review_passed = forms.BooleanField(
-        label=_("Financial review passed"), required=False
-    )
+    financial_review_passed = forms.BooleanField(label=_("Financial review passed"), required=False)
     conclusion = forms.ChoiceField(
         label=_("Conclusion"), choices=AcceptanceReview.Conclusion.choices
     )
-    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remarks = forms.CharField(
+        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def transition_kwargs(self) -> dict:
         return {"review": dict(self.cleaned_data)}
@@ -163,7 +163,9 @@ class ProjectForm(forms.Form):
     title = forms.CharField(label=_("Project title"), max_length=200)
     field = forms.CharField(label=_("Field"), max_length=100)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(
+        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
     requested_amount = forms.DecimalField(label=_("Requested amount (yuan)"), **MONEY)
     equipment = forms.DecimalField(label=_("Equipment"), **MONEY)

@@ -21,7 +21,8 @@ from viewflow import fsm
 from accounts.roles import Role, has_role
 from funding import services as funding
 from funding.models import Project
-from funding.states import RUNNING_STATES, ProjectStatus as S
+from funding.states import RUNNING_STATES
+from funding.states import ProjectStatus as S
 from integrity.models import Gate
 from integrity.policy import Subject, VetoRefused, check_veto, record_check
 from oversight import certificates
@@ -196,9 +197,8 @@ class ProjectLifecycle:
             raise ValidationError(
                 _("Assign at least %(n)d experts.") % {"n": settings.MIN_REVIEW_EXPERTS}
             )
-        for expert in experts:
-            self._gate(Gate.REVIEW, [funding.expert_subject(expert)])
-        funding.assign_experts(self.project, experts, self.actor)
+        self._gate(Gate.REVIEW, [funding.expert_subject(expert) for expert in experts])
+        funding.assign_experts(self.project, experts)
         self.note["experts"] = [e.pk for e in experts]
 
     @state.transition(
@@ -255,12 +255,13 @@ class ProjectLifecycle:
     )
     def finish_budget_review(self, *, cuts: dict | None = None):
         """Cut budget lines (each with a reason); the sum becomes the approved amount."""
-        total = funding.apply_budget_cuts(self.project, cuts or {}, self.actor)
+        result = funding.apply_budget_cuts(self.project, cuts or {})
+        total = result["total"]
         if total <= 0:
             raise ValidationError(_("The approved budget must be above zero."))
         self.project.approved_amount = total
         self.extra_fields.add("approved_amount")
-        self.note["approved_amount"] = str(total)
+        self.note.update(approved_amount=str(total), cuts=result["cuts"])
 
     @state.transition(
         label=_l("Approve the project (立项)"),
@@ -300,7 +301,10 @@ class ProjectLifecycle:
         """拨付 a tranche; never above the approved amount (also a database constraint)."""
         self._gate(Gate.DISBURSEMENT, funding.veto_subjects(self.project))
         funding.record_disbursement(self.project, amount, tranche, self.actor)
-        self.note.update(amount=str(amount), tranche=tranche)
+        self.extra_fields.add("disbursed_total")
+        self.note.update(
+            amount=str(amount), tranche=tranche, total=str(self.project.disbursed_total)
+        )
 
     @state.transition(
         label=_l("Request completion acceptance"),
@@ -324,7 +328,7 @@ class ProjectLifecycle:
         """专项审计: appoint a third-party firm (the firm and its auditor pass the veto)."""
         self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
         oversight.appoint_audit(self.project, firm, auditor, self.actor)
-        self.note["firm"] = firm.name
+        self.note.update(firm=firm.name, credit_code=firm.credit_code, auditor=auditor.pk)
 
     @state.transition(
         label=_l("Send to acceptance review without audit"),

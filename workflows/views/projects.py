@@ -41,7 +41,9 @@ def project_page(request, pk: int):
         {
             "project": project,
             "actions": actions,
-            "review_form": ReviewForm() if assignment and project.status == "expert_review" else None,
+            "review_form": ReviewForm()
+            if assignment and project.status == "expert_review"
+            else None,
             "history": [
                 {
                     "event": e,
@@ -108,7 +110,9 @@ def funds_page(request, pk: int):
     project = visible_project(request, pk)
     if not can_see_fund_trail(request.user, project):
         raise PermissionDenied
-    return render(request, "workflows/funds.html", {"project": project, "trail": fund_trail(project)})
+    return render(
+        request, "workflows/funds.html", {"project": project, "trail": fund_trail(project)}
+    )
 
 
 @login_required

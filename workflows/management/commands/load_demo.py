@@ -34,13 +34,55 @@ PROJECTS = [
     ("山区小水电生态流量监测技术", "applicant", "420000", S.UNDER_ACCEPTANCE, None),
     ("生猪养殖废弃物处理工艺改进", "applicant", "380000", S.ACCEPTED, None),
     ("杨梅品种选育与标准化栽培", "applicant", "550000", S.CLOSED, None),
-    ("农产品质量安全快速检测方法", "applicant", "240000", S.SUBMITTED, ("return_for_revision", "staff", {"reason": "预算说明不完整，请补充设备购置明细。"})),
-    ("传统酿造工艺数字化改造", "applicant2", "330000", S.FORMAL_CHECK, ("reject", "staff", {"reason": "不符合本批次指南支持方向。"})),
-    ("小型无人机植保作业规范研究", "applicant", "210000", S.DRAFT, ("withdraw", "applicant", {"reason": "申报单位调整计划。"})),
-    ("电机能效在线检测装置研制", "applicant2", "460000", S.IN_PROGRESS, ("suspend", "staff", {"reason": "中期检查发现经费使用不规范，暂停整改。"})),
-    ("光伏组件清洗机器人开发", "applicant2", "390000", S.IN_PROGRESS, ("terminate", "staff", {"reason": "承担单位无法继续履行任务书，终止并追回经费。"})),
-    ("低温储粮技术示范", "applicant", "300000", S.UNDER_ACCEPTANCE, ("conclude_acceptance", "staff", "reconsider")),
-    ("林下中药材种植技术推广", "applicant", "280000", S.UNDER_ACCEPTANCE, ("conclude_acceptance", "staff", "failed")),
+    (
+        "农产品质量安全快速检测方法",
+        "applicant",
+        "240000",
+        S.SUBMITTED,
+        ("return_for_revision", "staff", {"reason": "预算说明不完整，请补充设备购置明细。"}),
+    ),
+    (
+        "传统酿造工艺数字化改造",
+        "applicant2",
+        "330000",
+        S.FORMAL_CHECK,
+        ("reject", "staff", {"reason": "不符合本批次指南支持方向。"}),
+    ),
+    (
+        "小型无人机植保作业规范研究",
+        "applicant",
+        "210000",
+        S.DRAFT,
+        ("withdraw", "applicant", {"reason": "申报单位调整计划。"}),
+    ),
+    (
+        "电机能效在线检测装置研制",
+        "applicant2",
+        "460000",
+        S.IN_PROGRESS,
+        ("suspend", "staff", {"reason": "中期检查发现经费使用不规范，暂停整改。"}),
+    ),
+    (
+        "光伏组件清洗机器人开发",
+        "applicant2",
+        "390000",
+        S.IN_PROGRESS,
+        ("terminate", "staff", {"reason": "承担单位无法继续履行任务书，终止并追回经费。"}),
+    ),
+    (
+        "低温储粮技术示范",
+        "applicant",
+        "300000",
+        S.UNDER_ACCEPTANCE,
+        ("conclude_acceptance", "staff", "reconsider"),
+    ),
+    (
+        "林下中药材种植技术推广",
+        "applicant",
+        "280000",
+        S.UNDER_ACCEPTANCE,
+        ("conclude_acceptance", "staff", "failed"),
+    ),
 ]
 
 
@@ -117,7 +159,7 @@ class Command(BaseCommand):
 
     def _print_logins(self):
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, real_name, role, _org in USERS:
             self.stdout.write(f"  {username:<12} {real_name:<8} {role.label}")
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in.")
