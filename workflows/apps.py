@@ -9,13 +9,33 @@ def _grant_task_permissions(sender, **kwargs) -> None:
     from accounts.roles import Role, ensure_role_groups
 
     ensure_role_groups()
-    grants = {Role.STAFF: "staff_task", Role.LEADER: "leader_task"}
-    for role, codename in grants.items():
-        permission = Permission.objects.filter(
-            content_type__app_label="workflows", codename=codename
-        ).first()
-        if permission:
-            Group.objects.get(name=role.value).permissions.add(permission)
+    # (app, codename): staff publish calls in the admin, the integrity officer keeps the
+    # register there; tasks are offered to whoever holds the task permission.
+    grants = {
+        Role.STAFF: [
+            ("workflows", "staff_task"),
+            ("funding", "add_call"),
+            ("funding", "change_call"),
+            ("funding", "view_call"),
+            ("funding", "view_project"),
+            ("oversight", "view_certificate"),
+        ],
+        Role.LEADER: [("workflows", "leader_task"), ("funding", "view_project")],
+        Role.INTEGRITY: [
+            ("integrity", "add_sanction"),
+            ("integrity", "change_sanction"),
+            ("integrity", "view_sanction"),
+            ("integrity", "view_vetocheck"),
+        ],
+    }
+    for role, perms in grants.items():
+        group = Group.objects.get(name=role.value)
+        for app_label, codename in perms:
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission:
+                group.permissions.add(permission)
 
 
 class WorkflowsConfig(AppConfig):
