@@ -1,12 +1,17 @@
 from django.contrib import admin
 
 from .models import Sanction, VetoCheck
+from .services import record_sanction
 
 
 @admin.register(Sanction)
 class SanctionAdmin(admin.ModelAdmin):
     list_display = ("subject_name", "subject_id", "severity", "starts_on", "ends_on", "status")
     search_fields = ("subject_name", "subject_id", "decision_no")
+    exclude = ("recorded_by",)
+
+    def save_model(self, request, obj, form, change):
+        record_sanction(obj, request.user)
 
 
 @admin.register(VetoCheck)

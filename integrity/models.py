@@ -68,6 +68,13 @@ class Sanction(models.Model):
     def __str__(self) -> str:
         return f"{self.subject_name} {self.decision_no}"
 
+    def clean(self) -> None:
+        from .services import normalise_subject
+
+        super().clean()
+        if self.subject_id:
+            self.subject_id = normalise_subject(self.subject_kind, self.subject_id)
+
 
 class VetoCheck(models.Model):
     """What was checked, against which records, the verdict, by whom, when (DESIGN §4)."""

@@ -20,6 +20,7 @@ from funding.models import Call, Project
 from funding.services import create_project
 from funding.states import ProjectStatus as S
 from integrity.models import Gate, Sanction, Severity, SubjectKind
+from integrity.services import record_sanction
 from oversight.models import AcceptanceReview, AuditEngagement
 
 from .actions import perform, submit_expert_review
@@ -112,7 +113,7 @@ def create_county(password: str = DEMO_PASSWORD) -> County:
 
 def sanction_person(user: User, by: User, gates: list[Gate] | None = None) -> Sanction:
     today = timezone.localdate()
-    return Sanction.objects.create(
+    sanction = Sanction(
         subject_kind=SubjectKind.PERSON,
         subject_id=user.id_number,
         subject_name=user.real_name,
@@ -122,8 +123,8 @@ def sanction_person(user: User, by: User, gates: list[Gate] | None = None) -> Sa
         reason="在项目申报中提供虚假材料（科研失信行为）",
         starts_on=today - datetime.timedelta(days=10),
         ends_on=today.replace(year=today.year + 3),
-        recorded_by=by,
     )
+    return record_sanction(sanction, by)
 
 
 def budget_for(total: Decimal) -> dict[str, Decimal]:
