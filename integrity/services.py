@@ -9,6 +9,7 @@ from trail.kinds import EventKind
 from trail.services import record
 
 from .models import Gate, Sanction, SubjectKind
+from .signals import sanction_in_force
 
 
 def normalise_subject(kind: str, identity: str) -> str:
@@ -41,4 +42,6 @@ def record_sanction(sanction: Sanction, by) -> Sanction:
             "decision": sanction.decision_no,
         },
     )
+    if sanction.status == Sanction.Status.EFFECTIVE:
+        transaction.on_commit(lambda: sanction_in_force.send(Sanction, sanction=sanction))
     return sanction

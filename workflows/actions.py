@@ -65,7 +65,7 @@ def _complete(task: Task, actor) -> None:
         activation.assign(actor)
     if task.status == STATUS.ASSIGNED:
         activation.start(None)
-    task.data = {**task.data, "closed_by": actor.pk}
+    task.data = {**task.data, "closed_by": getattr(actor, "pk", None)}
     activation.execute()
 
 

@@ -43,4 +43,6 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows")
 
     def ready(self) -> None:
+        from . import subscribers  # noqa: F401  (connects the signal receivers)
+
         post_migrate.connect(_grant_task_permissions, sender=self)

@@ -56,6 +56,11 @@ def _lead_auditor(lifecycle: ProjectLifecycle, user) -> bool:
     return engagement is not None and engagement.lead_auditor_id == user.pk
 
 
+def _staff_or_system(lifecycle: ProjectLifecycle, user) -> bool:
+    # user None: the system acting on a rule (a sanction taking effect).
+    return user is None or has_role(user, Role.STAFF)
+
+
 STAFF, LEADER, STAFF_OR_LEADER = (
     _role(Role.STAFF),
     _role(Role.LEADER),
@@ -392,7 +397,7 @@ class ProjectLifecycle:
         label=_l("Suspend the project"),
         source=list(RUNNING_STATES),
         target=S.SUSPENDED,
-        permission=STAFF,
+        permission=_staff_or_system,
     )
     def suspend(self, *, reason: str = ""):
         self.note["reason"] = _require_reason(reason)
