@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from trail.admin import ReadOnlyAdmin
+
 from .models import Call, Project
 
 
@@ -12,16 +14,7 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ReadOnlyAdmin):
     list_display = ("title", "applicant_org", "pi", "status", "requested_amount")
     list_filter = ("status", "call")
     search_fields = ("title",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

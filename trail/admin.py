@@ -3,10 +3,8 @@ from django.contrib import admin
 from .models import Event
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ("seq", "at", "actor_name", "kind", "object_type", "object_id")
-    list_filter = ("kind",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records only services may write (the journal, projects, certificates)."""
 
     def has_add_permission(self, request):
         return False
@@ -16,3 +14,9 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "at", "actor_name", "kind", "object_type", "object_id")
+    list_filter = ("kind",)
