@@ -48,10 +48,12 @@ def _role(*roles: Role):
 
 
 def _pi(lifecycle: ProjectLifecycle, user) -> bool:
-    return user.is_authenticated and user.pk == lifecycle.project.pi_id
+    return user is not None and user.is_authenticated and user.pk == lifecycle.project.pi_id
 
 
 def _lead_auditor(lifecycle: ProjectLifecycle, user) -> bool:
+    if user is None:
+        return False
     engagement = oversight.current_engagement(lifecycle.project)
     return engagement is not None and engagement.lead_auditor_id == user.pk
 
@@ -95,12 +97,18 @@ def rectification_left(lifecycle: ProjectLifecycle):
     return fsm.State.CONDITION(reconsiderations <= 1, _("Only one rectification is allowed."))
 
 
+ACCEPTANCE_OUTCOMES = {
+    AcceptanceReview.Conclusion.PASSED: S.ACCEPTED,
+    AcceptanceReview.Conclusion.RECONSIDER: S.RECONSIDERATION,
+    AcceptanceReview.Conclusion.FAILED: S.FAILED,
+}
+
+
 def _acceptance_target(lifecycle: ProjectLifecycle, *, review: dict, **kwargs) -> str:
-    return {
-        AcceptanceReview.Conclusion.PASSED: S.ACCEPTED,
-        AcceptanceReview.Conclusion.RECONSIDER: S.RECONSIDERATION,
-        AcceptanceReview.Conclusion.FAILED: S.FAILED,
-    }[review["conclusion"]]
+    try:
+        return ACCEPTANCE_OUTCOMES[review["conclusion"]]
+    except KeyError:
+        raise ValidationError(_("Choose a conclusion for the acceptance review.")) from None
 
 
 def _state_before_suspension(lifecycle: ProjectLifecycle, **kwargs) -> str:
@@ -418,7 +426,7 @@ class ProjectLifecycle:
         permission=STAFF,
     )
     def terminate(self, *, reason: str = ""):
-        """终止: funds are to be recovered; recovery is recorded in the ledger."""
+        """终止: the disbursed funds are to be recovered (recovery is not tracked here yet)."""
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
