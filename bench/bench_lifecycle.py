@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -233,6 +234,7 @@ def main(argv=None) -> int:
     # broker unless CELERY_BROKER_URL is set) instead of rendering it inside the timed call:
     # bench_certificate_pdf.py measures the rendering.
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    _read_dotenv()
 
     with ThrowawayDatabase(keep=args.keep) as db:
         import django
@@ -255,6 +257,8 @@ def _run(args, db) -> int:
     from workflows.actions import perform, submit_expert_review
     from workflows.lifecycle import fire, lock_project
 
+    # kombu warns that the in-memory broker has no host name; that is expected here.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
     county = demo.create_county()
@@ -381,6 +385,15 @@ def _run(args, db) -> int:
     }
     print("RESULT " + json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def _read_dotenv() -> None:
+    """Load .env as the settings would, so a DATABASE_URL kept there picks the vendor."""
+    try:
+        import environ
+    except ImportError:
+        return
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
 
 
 def _db_version(connection) -> str:

@@ -111,6 +111,12 @@ def run(name: str, script: Path, args: list[str]) -> dict | None:
 
 
 def main(argv=None) -> int:
+    try:  # the settings read .env; so do we, for the machine line and the benchmarks
+        import environ
+
+        environ.Env.read_env(ROOT / ".env", overwrite=False)
+    except ImportError:
+        pass
     parser = argparse.ArgumentParser(description="Run the benchmarks.")
     parser.add_argument("--n", type=int, default=None, help="projects per set (lifecycle)")
     args = parser.parse_args(argv)

@@ -448,6 +448,10 @@ def transition_names() -> list[str]:
     return sorted({t.slug for ts in ProjectLifecycle.state.get_transitions().values() for t in ts})
 
 
+def transition_labels() -> dict[str, str]:
+    return {t.slug: t.label for ts in ProjectLifecycle.state.get_transitions().values() for t in ts}
+
+
 def available_transitions(project: Project, user) -> list[fsm.Transition]:
     """What `user` may try on `project` now (conditions are checked when fired)."""
     lifecycle = ProjectLifecycle(project, user)

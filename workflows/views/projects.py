@@ -16,7 +16,7 @@ from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
 from ..forms import ReviewForm, form_for
-from ..lifecycle import TransitionRefused, available_transitions
+from ..lifecycle import TransitionRefused, available_transitions, transition_labels
 
 
 def visible_project(request, pk: int):
@@ -35,6 +35,7 @@ def project_page(request, pk: int):
     assignment = project.assignments.filter(expert=request.user, submitted_at__isnull=True).first()
     events = list(history_of(project))
     kinds, states = dict(EventKind.choices), dict(ProjectStatus.choices)
+    actions_done = transition_labels()
     return render(
         request,
         "workflows/project.html",
@@ -47,7 +48,8 @@ def project_page(request, pk: int):
             "history": [
                 {
                     "event": e,
-                    "label": kinds.get(e.kind, e.kind),
+                    "label": actions_done.get(e.data.get("transition"))
+                    or kinds.get(e.kind, e.kind),
                     "before": states.get(e.before.get("status")),
                     "after": states.get(e.after.get("status")),
                 }

@@ -1,0 +1,58 @@
+"""Shared fixtures: a demo county built through the real services, and eager Celery."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows import demo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_runs_tasks_in_process():
+    """Run Celery tasks in-process: CI sets a Redis broker, but no worker listens to it.
+
+    tests/test_celery_worker.py turns this off for its own test and starts a real worker.
+    """
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def county(db):
+    """Users of every role, their organisations, an open call and a closed one."""
+    return demo.create_county()
+
+
+@pytest.fixture
+def draft(county):
+    """A 600,000-yuan draft by `applicant` (above the special-audit threshold)."""
+    return demo.draft_project(county, "applicant", "水稻病虫害智能监测预警技术研究", "600000")
+
+
+@pytest.fixture
+def staff(county):
+    return county.users["staff"]
+
+
+@pytest.fixture
+def leader(county):
+    return county.users["leader"]
+
+
+@pytest.fixture
+def applicant(county):
+    return county.users["applicant"]
+
+
+@pytest.fixture
+def english():
+    """Messages in English, whatever translations are compiled, so tests can read them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
