@@ -22,6 +22,12 @@ def celery_runs_tasks_in_process():
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The demo county creates eleven accounts per test; PBKDF2 would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def county(db):
     """Users of every role, their organisations, an open call and a closed one."""
@@ -56,3 +62,19 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def test_database_url(transactional_db) -> str:
+    """A DATABASE_URL for other processes that points at this run's *test* database."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("other processes can share only a PostgreSQL test database")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{quote(db['USER'], safe='')}{password}@{host}:{port}/{db['NAME']}"

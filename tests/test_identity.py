@@ -125,4 +125,3 @@ def test_user_full_clean_normalises_and_refuses_bad_id_numbers():
     bad = User(username="li", password="x", id_number="110105194912310021")
     with pytest.raises(ValidationError, match="check digit"):
         bad.full_clean()
-

@@ -55,7 +55,9 @@ def application_form(call, **overrides):
     return data
 
 
-def test_a_project_goes_from_application_to_a_verified_certificate(client, town):
+def test_a_project_goes_from_application_to_a_verified_certificate(
+    client, town, django_capture_on_commit_callbacks
+):
     pytest.importorskip("oversight.pdf")
     u = town.users
     # The applicant files and submits.
@@ -141,7 +143,8 @@ def test_a_project_goes_from_application_to_a_verified_certificate(client, town)
         financial_review_passed="on",
         conclusion="passed",
     )
-    act(client, project, "issue_certificate")
+    with django_capture_on_commit_callbacks(execute=True):  # the Celery task runs on commit
+        act(client, project, "issue_certificate")
     project.refresh_from_db()
     assert project.status == S.CLOSED
 

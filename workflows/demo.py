@@ -220,8 +220,11 @@ def advance(county: County, project: Project, target: str) -> Project:
                 "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01")),
             }
         if name == "finish_expert_review":
-            for expert in (county.users[f"expert{i}"] for i in (1, 2, 3)):
-                submit_expert_review(project.pk, expert, 85, "选题意义明确，技术路线可行。")
+            pending = project.assignments.filter(submitted_at__isnull=True)
+            for assignment in pending.select_related("expert"):
+                submit_expert_review(
+                    project.pk, assignment.expert, 85, "选题意义明确，技术路线可行。"
+                )
         project = perform(project.pk, name, actor, **kwargs)
         assert project.status == state, (name, project.status)
     return project

@@ -478,12 +478,14 @@ def fire_locked(project: Project, name: str, actor, **kwargs) -> tuple[str, str]
     method = getattr(lifecycle, name)
     source = project.status
     if not method.can_proceed(check_conditions=False):
+        # The bound method's own label falls back to the function name in other states.
+        label = next(iter(method.get_transitions())).label
         raise TransitionRefused(
             _(
                 "This project is now “%(state)s”; “%(action)s” is no longer possible. "
                 "Someone may have acted on it first."
             )
-            % {"state": project.get_status_display(), "action": method.label}
+            % {"state": project.get_status_display(), "action": label}
         )
     if not method.has_perm(actor):
         raise TransitionRefused(_("You may not do this on this project."))

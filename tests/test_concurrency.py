@@ -1,0 +1,163 @@
+"""Two people acting on the same project at once: one wins, the other is told why.
+
+Only PostgreSQL has the row locks this relies on; SQLite serialises whole writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import translation
+
+from funding.models import Disbursement
+from funding.states import ProjectStatus as S
+from trail.kinds import EventKind
+from trail.services import history_of, verify_chain
+from workflows import demo
+from workflows.actions import perform
+from workflows.lifecycle import TransitionRefused
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL row locks (set DATABASE_URL=postgres://…)",
+    ),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST = "Someone may have acted on it first."
+
+
+def race(*calls):
+    """Run each call in its own thread, released together; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            with translation.override("en"):
+                barrier.wait()
+                results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the outcome is what we inspect
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def split(results, refusal):
+    won = [r for r in results if not isinstance(r, Exception)]
+    lost = [r for r in results if isinstance(r, Exception)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert isinstance(lost[0], refusal), lost[0]
+    return won[0], lost[0]
+
+
+def transition_events(project, name):
+    return history_of(project).filter(kind=EventKind.PROJECT_TRANSITION, data__transition=name)
+
+
+def test_two_staff_accepting_the_same_application_at_once(county, draft):
+    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    staff = county.users["staff"]
+
+    results = race(
+        lambda: perform(project.pk, "accept_application", staff),
+        lambda: perform(project.pk, "accept_application", staff),
+    )
+
+    winner, loser = split(results, TransitionRefused)
+    assert winner.status == S.FORMAL_CHECK
+    assert FIRST in str(loser) and "“Formal check”" in str(loser)
+    assert transition_events(project, "accept_application").count() == 1
+    assert verify_chain() == []
+
+
+def test_two_disbursements_that_together_exceed_the_approved_amount(county, draft):
+    project = demo.advance(county, draft, S.CONTRACTED)  # 600,000 approved
+    staff = county.users["staff"]
+
+    results = race(
+        lambda: perform(project.pk, "disburse", staff, amount=Decimal("400000"), tranche="甲"),
+        lambda: perform(project.pk, "disburse", staff, amount=Decimal("300000"), tranche="乙"),
+    )
+
+    winner, loser = split(results, ValidationError)
+    assert "of the approved amount remain to be disbursed" in loser.messages[0]
+    paid = Disbursement.objects.get(project=project)
+    project.refresh_from_db()
+    assert project.disbursed_total == paid.amount == winner.disbursed_total
+    assert project.disbursed_total <= project.approved_amount
+    assert transition_events(project, "disburse").count() == 1
+    assert verify_chain() == []
+
+
+CHILD = """
+import json, sys
+import django
+django.setup()
+from django.utils import translation
+from accounts.models import User
+from workflows.actions import perform
+from workflows.lifecycle import TransitionRefused
+
+translation.activate("en")
+project_id, username = int(sys.argv[1]), sys.argv[2]
+user = User.objects.get(username=username)
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    status = perform(project_id, "accept_application", user).status
+    print(json.dumps({"status": status}), flush=True)
+except TransitionRefused as refused:
+    print(json.dumps({"refused": str(refused)}), flush=True)
+"""
+
+
+def test_two_processes_accepting_the_same_application_at_once(county, draft, test_database_url):
+    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env["DATABASE_URL"] = test_database_url
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(project.pk), "staff"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for child in children:  # both set up and connected …
+            assert child.stdout.readline().strip() == "ready"
+        for child in children:  # … then released together
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outcomes = [json.loads(child.communicate(timeout=120)[0]) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    assert [o.get("status") for o in outcomes].count(S.FORMAL_CHECK) == 1, outcomes
+    refused = [o["refused"] for o in outcomes if "refused" in o]
+    assert len(refused) == 1 and FIRST in refused[0]
+    assert transition_events(project, "accept_application").count() == 1
+    assert verify_chain() == []
