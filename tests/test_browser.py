@@ -36,6 +36,20 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15000)
         yield page
         browser.close()
+    _close_live_server_connections()
+
+
+def _close_live_server_connections() -> None:
+    # The live server's request threads may still hold a PostgreSQL session when the
+    # suite ends, which keeps the test database from being dropped.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 def test_an_applicant_signs_in_and_submits_a_project(live_server, browser_page):
