@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk gettext chromium poppler-utils
+APT_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 gettext chromium poppler-utils
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

@@ -1,0 +1,219 @@
+"""Benchmark the acceptance certificate PDF: seconds per certificate in a warm process.
+
+    .venv/bin/python bench/bench_certificate_pdf.py [--n 20] [--pdf-variant none]
+    .venv/bin/python bench/bench_certificate_pdf.py --rebuild-fonts   # time the font build
+
+Builds the compact certificate fonts if missing (oversight.fonts), renders one
+certificate cold (the first call in the process, as in a fresh Celery worker), then N
+warm ones with different serials, and one whose names hold characters outside the
+compact font (they come from the full Noto face: slower, but must still render).
+The PDF is checked with pdftotext (poppler-utils) when it is installed.
+Needs no database. The last line is ``RESULT {json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 0.25  # per certificate, warm
+TITLE = "科技项目验收证书"
+
+
+def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=20, help="warm certificates to render")
+    parser.add_argument(
+        "--pdf-variant",
+        default=None,
+        help="override oversight.pdf.PDF_VARIANT ('none' for plain PDF), to compare",
+    )
+    parser.add_argument(
+        "--rebuild-fonts",
+        action="store_true",
+        help="also time a font build into a temporary directory (~25 s)",
+    )
+    parser.add_argument("--save", type=Path, help="write the last warm PDF here")
+    return parser.parse_args(argv)
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _sample(i: int):
+    from oversight.pdf import CertificateData
+
+    serial = f"YS2026-{i:06d}-7F3K"
+    return CertificateData(
+        serial=serial,
+        project_title="基于人工智能的县域农业病虫害智能监测与预警系统研究及示范应用",
+        applicant_org="某某县农业科学研究所有限公司",
+        pi_name="张建国",
+        call_title="2025年度县级科技计划项目（农业与社会发展）",
+        field="现代农业",
+        approved_amount="480,000.00",
+        start_date="2025-01-01",
+        end_date="2026-06-30",
+        conclusion="通过验收",
+        issued_on="2026年11月25日",
+        issuer="某某县科学技术局",
+        verify_url=f"http://127.0.0.1:8000/verify/{serial}/",
+    )
+
+
+def _timed(func, *args) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = func(*args)
+    return time.perf_counter() - start, value
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+
+
+def _pdf_text(pdf: bytes) -> str | None:
+    if shutil.which("pdftotext") is None:
+        return None
+    proc = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+def _page_count(pdf: bytes) -> int | None:
+    if shutil.which("pdfinfo") is None:
+        return None
+    proc = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, text=False)
+    for line in proc.stdout.decode().splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    return None
+
+
+def _time_font_build() -> float:
+    from oversight import fonts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        for key in fonts.ensure_certificate_fonts():
+            fonts.build_font(key, Path(tmp) / f"{key}.otf")
+        return time.perf_counter() - start
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _machine() -> dict:
+    import weasyprint
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return {
+        "cpu": _cpu_model(),
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "weasyprint": weasyprint.__version__,
+        # WeasyPrint's own test: without it, it subsets with fontTools, far slower.
+        "harfbuzz_subset": bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0)),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    start = time.perf_counter()
+    _setup_django()
+    from oversight import fonts, pdf
+
+    import_seconds = time.perf_counter() - start
+    if args.pdf_variant is not None:
+        pdf.PDF_VARIANT = None if args.pdf_variant == "none" else args.pdf_variant
+
+    built = not all(path.exists() for path in map(fonts.font_path, ("regular", "bold")))
+    font_seconds, font_paths = _timed(fonts.ensure_certificate_fonts)
+    rebuild_seconds = _time_font_build() if args.rebuild_fonts else None
+
+    cold, first = _timed(pdf.render_certificate_pdf, _sample(0))
+    warm, document = [], first
+    for i in range(1, args.n + 1):
+        seconds, document = _timed(pdf.render_certificate_pdf, _sample(i))
+        warm.append(seconds)
+    rare_data = dataclasses.replace(
+        _sample(args.n + 1), pi_name="王赟㛃", applicant_org="某某堃喆研究院"
+    )
+    rare_seconds, rare_pdf = _timed(pdf.render_certificate_pdf, rare_data)
+    if args.save:
+        args.save.write_bytes(document)
+
+    text = _pdf_text(document)
+    rare_text = _pdf_text(rare_pdf)
+    result = {
+        "bench": "certificate_pdf",
+        "n": args.n,
+        "pdf_variant": pdf.PDF_VARIANT,
+        "import_setup_seconds": round(import_seconds, 3),
+        "fonts_built_now": built,
+        "font_ensure_seconds": round(font_seconds, 3),
+        "font_build_seconds": round(rebuild_seconds, 2) if rebuild_seconds else None,
+        "font_sizes_kb": {key: path.stat().st_size // 1024 for key, path in font_paths.items()},
+        "cold_seconds": round(cold, 4),
+        "warm_median_seconds": round(statistics.median(warm), 4),
+        "warm_p95_seconds": round(_p95(warm), 4),
+        "warm_min_seconds": round(min(warm), 4),
+        "rare_chars_seconds": round(rare_seconds, 4),
+        "pdf_kb": round(len(document) / 1024, 1),
+        "rare_chars_pdf_kb": round(len(rare_pdf) / 1024, 1),
+        "pages": _page_count(document),
+        "text_ok": None if text is None else TITLE in text,
+        "rare_text_ok": None if rare_text is None else "王赟㛃" in rare_text,
+        "target_seconds": TARGET_SECONDS,
+        "machine": _machine(),
+    }
+    m = result["machine"]
+    print(f"fonts: {'built' if built else 'cached'} in {font_seconds:.2f} s ({font_paths})")
+    if rebuild_seconds is not None:
+        print(f"font build (both faces, into a temp dir): {rebuild_seconds:.1f} s")
+    print(f"import + django.setup: {import_seconds:.2f} s")
+    print(f"cold first render: {cold:.3f} s")
+    print(
+        f"warm ({args.n}): median {result['warm_median_seconds']:.3f} s, "
+        f"p95 {result['warm_p95_seconds']:.3f} s  (target <= {TARGET_SECONDS} s)"
+    )
+    print(f"rare characters (full Noto fallback): {rare_seconds:.3f} s")
+    print(f"PDF size: {result['pdf_kb']} KB ({result['rare_chars_pdf_kb']} KB with rare chars)")
+    print(f"variant: {pdf.PDF_VARIANT}; pages {result['pages']}; text ok {result['text_ok']}")
+    print(
+        f"machine: {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, "
+        f"WeasyPrint {m['weasyprint']}, HarfBuzz-subset {'yes' if m['harfbuzz_subset'] else 'no'}, "
+        f"{m['date']}"
+    )
+    print("RESULT " + json.dumps(result, ensure_ascii=False))
+    ok = result["text_ok"] is not False and result["rare_text_ok"] is not False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
