@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +51,14 @@ class Verdict:
         return lines
 
 
+class NothingToVeto(ValidationError):
+    """The veto was asked for, but no effective sanction bars the project."""
+
+    def __init__(self, verdict: Verdict):
+        self.verdict = verdict
+        super().__init__(_("No effective sanction bars this project."))
+
+
 class VetoRefused(Exception):
     """A gate refused because a subject is under an effective sanction."""
 
@@ -65,11 +74,13 @@ def check_veto(
 ) -> Verdict:
     """Find effective sanctions that bar any of `subjects` from `gate` on `on_date`."""
     on_date = on_date or timezone.localdate()
-    identities = sorted({s.identity for s in subjects if s.identity})
+    keys = {(s.kind.value, s.identity) for s in subjects if s.identity}
     consulted: list[int] = []
     blocking: list[Sanction] = []
-    if identities:
-        for sanction in Sanction.objects.filter(subject_id__in=identities):
+    if keys:
+        for sanction in Sanction.objects.filter(subject_id__in={i for _k, i in keys}):
+            if (sanction.subject_kind, sanction.subject_id) not in keys:
+                continue  # same characters, other kind of subject
             consulted.append(sanction.pk)
             if (
                 sanction.status == Sanction.Status.EFFECTIVE

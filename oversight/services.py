@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +57,11 @@ def record_audit_opinion(project: Project, auditor, opinion: str, findings: str)
 
 def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
     panel = [line.strip() for line in data["panel"].splitlines() if line.strip()]
-    if len(panel) < 5:
-        raise ValidationError(_("An acceptance panel has at least 5 experts."))
+    if len(panel) < settings.MIN_ACCEPTANCE_PANEL:
+        raise ValidationError(
+            _("An acceptance panel has at least %(n)d experts.")
+            % {"n": settings.MIN_ACCEPTANCE_PANEL}
+        )
     conclusion = data["conclusion"]
     both_passed = data["task_review_passed"] and data["financial_review_passed"]
     if conclusion == AcceptanceReview.Conclusion.PASSED and not both_passed:

@@ -96,3 +96,25 @@ def test_rare_characters_outside_the_compact_font_still_render(tmp_path):
 def test_the_renderer_fetches_nothing_outside_our_own_files(url):
     with pytest.raises(ResourceRefused):
         LocalOnlyFetcher(allowed_roots()).fetch(url)
+
+
+@pytest.mark.django_db
+def test_a_certificate_left_pending_is_generated_by_the_requeue_command(county):
+    from django.core.management import call_command
+
+    from funding.states import ProjectStatus
+    from oversight.models import Certificate
+    from workflows.demo import advance, draft_project
+
+    # Issued without running on-commit hooks: as if the broker had been down.
+    project = advance(
+        county, draft_project(county, "applicant", "待补生成", "300000"), ProjectStatus.CLOSED
+    )
+    certificate = Certificate.objects.get(project=project)
+    assert certificate.status == Certificate.Status.PENDING and not certificate.pdf
+
+    call_command("requeue_certificates", minutes=0)
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ISSUED and bytes(certificate.pdf).startswith(
+        b"%PDF"
+    )

@@ -13,7 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from funding import services as funding
 from funding.models import Project
-from integrity.policy import VetoRefused
+from integrity.policy import NothingToVeto, VetoRefused
 
 from .flows import LEADER_TASK, STAFF_TASK, ProjectFlow
 from .lifecycle import fire_locked, lock_project, record_refusal
@@ -29,7 +29,7 @@ def perform(project_id: int, name: str, actor, **kwargs) -> Project:
             source, target = fire_locked(project, name, actor, **kwargs)
             _advance_process(project, actor, moved=source != target)
         return project
-    except VetoRefused as refused:
+    except (VetoRefused, NothingToVeto) as refused:
         record_refusal(project_id, refused, actor)
         raise
 

@@ -24,7 +24,7 @@ from funding.models import Project
 from funding.states import RUNNING_STATES
 from funding.states import ProjectStatus as S
 from integrity.models import Gate
-from integrity.policy import Subject, VetoRefused, check_veto, record_check
+from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
 from oversight import certificates
 from oversight import services as oversight
 from oversight.models import AcceptanceReview
@@ -435,9 +435,9 @@ class ProjectLifecycle:
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
         verdict = check_veto(funding.veto_subjects(self.project), Gate.APPLY)
-        record_check(verdict, self.project, self.actor)
         if verdict.passed:
-            raise ValidationError(_("No effective sanction bars this project."))
+            raise NothingToVeto(verdict)  # recorded after the rollback, like a refusal
+        record_check(verdict, self.project, self.actor)
         self.note["reasons"] = verdict.reasons()
 
 
@@ -503,16 +503,18 @@ def fire(project_id: int, name: str, actor, **kwargs) -> Project:
             project = lock_project(project_id)
             fire_locked(project, name, actor, **kwargs)
         return project
-    except VetoRefused as refused:
+    except (VetoRefused, NothingToVeto) as refused:
         record_refusal(project_id, refused, actor)
         raise
 
 
-def record_refusal(project_id: int, refused: VetoRefused, actor) -> None:
-    """Keep the failed check after the transition's rollback (DESIGN §4)."""
+def record_refusal(project_id: int, refused: VetoRefused | NothingToVeto, actor) -> None:
+    """Keep the check after the transition's rollback: every check is recorded (DESIGN §4)."""
     with transaction.atomic():
         project = Project.objects.get(pk=project_id)
         check = record_check(refused.verdict, project, actor)
+        if refused.verdict.passed:
+            return
         record(
             EventKind.VETO_CHECK,
             project,
