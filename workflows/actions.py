@@ -39,7 +39,10 @@ def submit_expert_review(project_id: int, expert, score: int, opinion: str) -> P
         project = lock_project(project_id)
         funding.record_review(project, expert, score, opinion)
         process = ProjectProcess.objects.get(project=project)
-        for task in _open_tasks(process).filter(owner=expert, flow_task=ProjectFlow.expert_review):
+        process.project = project
+        for task in _open_tasks(process):
+            if task.owner_id != expert.pk or task.flow_task != ProjectFlow.expert_review:
+                continue
             _complete(task, expert)
     return project
 
@@ -50,19 +53,24 @@ def _advance_process(project: Project, actor, *, moved: bool) -> None:
         ProjectFlow.start.run(project=project)
     elif moved:
         # Every open task belongs to the state just left; closing them lets `route`
-        # open the task of the new state.
+        # open the task of the new state. The route reads the locked project we hold.
+        process.project = project
         for task in _open_tasks(process):
             _complete(task, actor)
 
 
-def _open_tasks(process: ProjectProcess) -> QuerySet[Task]:
-    return Task.objects.filter(process=process, status__in=OPEN, flow_task_type="HUMAN")
+def _open_tasks(process: ProjectProcess) -> list[Task]:
+    tasks = list(Task.objects.filter(process=process, status__in=OPEN, flow_task_type="HUMAN"))
+    for task in tasks:
+        task.process = process  # the same instance all the way, no re-reads
+    return tasks
 
 
 def _complete(task: Task, actor) -> None:
     activation = task.flow_task.activation_class(task)
     if task.status == STATUS.NEW:
-        activation.assign(actor)
+        # Taken and done in one step: one write instead of viewflow's assign-then-finish.
+        task.owner, task.status = actor, STATUS.ASSIGNED
     if task.status == STATUS.ASSIGNED:
         activation.start(None)
     task.data = {**task.data, "closed_by": getattr(actor, "pk", None)}
