@@ -168,6 +168,7 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
         {"file": io.BytesIO(altered)},
     )
     assert forged.context["genuine"] is False
+    assert 'class="verdict bad"' in page_text(forged)
 
 
 def test_a_sanctioned_pi_is_vetoed_at_submission_and_sees_why(client, town):

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from viewflow import fsm
 
 from accounts.roles import Role, has_role
@@ -171,7 +171,7 @@ class ProjectLifecycle:
     # Application ---------------------------------------------------------------------------
 
     @state.transition(
-        label=_l("Sign the commitment and submit"),
+        label=gettext_lazy("Sign the commitment and submit"),
         source=[S.DRAFT, S.RETURNED],
         target=S.SUBMITTED,
         permission=_pi,
@@ -189,7 +189,7 @@ class ProjectLifecycle:
         self.extra_fields.add("commitment_signed_at")
 
     @state.transition(
-        label=_l("Accept the application (受理)"),
+        label=gettext_lazy("Accept the application (受理)"),
         source=S.SUBMITTED,
         target=S.FORMAL_CHECK,
         permission=STAFF,
@@ -199,7 +199,7 @@ class ProjectLifecycle:
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
 
     @state.transition(
-        label=_l("Pass the formal check and assign experts"),
+        label=gettext_lazy("Pass the formal check and assign experts"),
         source=S.FORMAL_CHECK,
         target=S.EXPERT_REVIEW,
         permission=STAFF,
@@ -215,7 +215,7 @@ class ProjectLifecycle:
         self.note["experts"] = [e.pk for e in experts]
 
     @state.transition(
-        label=_l("Return for revision"),
+        label=gettext_lazy("Return for revision"),
         source=[S.SUBMITTED, S.FORMAL_CHECK, S.BUDGET_REVIEW],
         target=S.RETURNED,
         permission=STAFF,
@@ -224,7 +224,7 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        label=_l("Withdraw the application"),
+        label=gettext_lazy("Withdraw the application"),
         source=[S.DRAFT, S.SUBMITTED, S.FORMAL_CHECK, S.RETURNED],
         target=S.WITHDRAWN,
         permission=_pi,
@@ -233,13 +233,13 @@ class ProjectLifecycle:
         self.note["reason"] = reason
 
     @state.transition(
-        label=_l("Reject"),
+        label=gettext_lazy("Reject"),
         source=[S.SUBMITTED, S.FORMAL_CHECK, S.EXPERT_REVIEW, S.BUDGET_REVIEW],
         target=S.REJECTED,
         permission=STAFF,
     )
     @state.transition(
-        label=_l("Reject"),
+        label=gettext_lazy("Reject"),
         source=[S.PENDING_APPROVAL, S.PUBLIC_NOTICE],
         target=S.REJECTED,
         permission=STAFF_OR_LEADER,
@@ -250,7 +250,7 @@ class ProjectLifecycle:
     # Review and approval ------------------------------------------------------------------
 
     @state.transition(
-        label=_l("Conclude the expert review"),
+        label=gettext_lazy("Conclude the expert review"),
         source=S.EXPERT_REVIEW,
         target=S.BUDGET_REVIEW,
         permission=STAFF,
@@ -261,7 +261,7 @@ class ProjectLifecycle:
         self.note["average_score"] = round(sum(scores) / len(scores), 1)
 
     @state.transition(
-        label=_l("Conclude the budget review"),
+        label=gettext_lazy("Conclude the budget review"),
         source=S.BUDGET_REVIEW,
         target=S.PENDING_APPROVAL,
         permission=STAFF,
@@ -277,7 +277,7 @@ class ProjectLifecycle:
         self.note.update(approved_amount=str(total), cuts=result["cuts"])
 
     @state.transition(
-        label=_l("Approve the project (立项)"),
+        label=gettext_lazy("Approve the project (立项)"),
         source=S.PENDING_APPROVAL,
         target=S.PUBLIC_NOTICE,
         permission=LEADER,
@@ -287,7 +287,7 @@ class ProjectLifecycle:
         self._gate(Gate.APPROVAL, funding.veto_subjects(self.project))
 
     @state.transition(
-        label=_l("Close the public notice"),
+        label=gettext_lazy("Close the public notice"),
         source=S.PUBLIC_NOTICE,
         target=S.APPROVED,
         permission=STAFF,
@@ -296,7 +296,7 @@ class ProjectLifecycle:
         """The notice period ended without a sustained objection."""
 
     @state.transition(
-        label=_l("Sign the task contract"), source=S.APPROVED, target=S.CONTRACTED, permission=STAFF
+        label=gettext_lazy("Sign the task contract"), source=S.APPROVED, target=S.CONTRACTED, permission=STAFF
     )
     def sign_contract(self):
         """任务书: the approved budget is frozen from here on."""
@@ -305,7 +305,7 @@ class ProjectLifecycle:
     # Money and execution ------------------------------------------------------------------
 
     @state.transition(
-        label=_l("Disburse funds"),
+        label=gettext_lazy("Disburse funds"),
         source=[S.CONTRACTED, S.IN_PROGRESS],
         target=S.IN_PROGRESS,
         permission=STAFF,
@@ -320,7 +320,7 @@ class ProjectLifecycle:
         )
 
     @state.transition(
-        label=_l("Request completion acceptance"),
+        label=gettext_lazy("Request completion acceptance"),
         source=S.IN_PROGRESS,
         target=S.ACCEPTANCE_REQUESTED,
         permission=_pi,
@@ -332,7 +332,7 @@ class ProjectLifecycle:
     # Audit and acceptance -----------------------------------------------------------------
 
     @state.transition(
-        label=_l("Appoint a special audit"),
+        label=gettext_lazy("Appoint a special audit"),
         source=S.ACCEPTANCE_REQUESTED,
         target=S.UNDER_AUDIT,
         permission=STAFF,
@@ -344,7 +344,7 @@ class ProjectLifecycle:
         self.note.update(firm=firm.name, credit_code=firm.credit_code, auditor=auditor.pk)
 
     @state.transition(
-        label=_l("Send to acceptance review without audit"),
+        label=gettext_lazy("Send to acceptance review without audit"),
         source=S.ACCEPTANCE_REQUESTED,
         target=S.UNDER_ACCEPTANCE,
         permission=STAFF,
@@ -354,7 +354,7 @@ class ProjectLifecycle:
         """Below the special-audit threshold the panel reviews directly."""
 
     @state.transition(
-        label=_l("Issue the audit opinion"),
+        label=gettext_lazy("Issue the audit opinion"),
         source=S.UNDER_AUDIT,
         target=S.UNDER_ACCEPTANCE,
         permission=_lead_auditor,
@@ -364,7 +364,7 @@ class ProjectLifecycle:
         self.note["opinion"] = opinion
 
     @state.transition(
-        label=_l("Record the acceptance conclusion"),
+        label=gettext_lazy("Record the acceptance conclusion"),
         source=S.UNDER_ACCEPTANCE,
         target=fsm.State.GET_STATE(
             _acceptance_target, states=[S.ACCEPTED, S.RECONSIDERATION, S.FAILED]
@@ -377,7 +377,7 @@ class ProjectLifecycle:
         self.note["conclusion"] = review["conclusion"]
 
     @state.transition(
-        label=_l("Resubmit for acceptance after rectification"),
+        label=gettext_lazy("Resubmit for acceptance after rectification"),
         source=S.RECONSIDERATION,
         target=S.UNDER_ACCEPTANCE,
         permission=_pi,
@@ -388,7 +388,7 @@ class ProjectLifecycle:
         self.note["rectification"] = _require_reason(report)
 
     @state.transition(
-        label=_l("Issue the certificate and archive"),
+        label=gettext_lazy("Issue the certificate and archive"),
         source=S.ACCEPTED,
         target=S.CLOSED,
         permission=STAFF,
@@ -402,7 +402,7 @@ class ProjectLifecycle:
     # Supervision --------------------------------------------------------------------------
 
     @state.transition(
-        label=_l("Suspend the project"),
+        label=gettext_lazy("Suspend the project"),
         source=list(RUNNING_STATES),
         target=S.SUSPENDED,
         permission=_staff_or_system,
@@ -411,7 +411,7 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        label=_l("Resume the project"),
+        label=gettext_lazy("Resume the project"),
         source=S.SUSPENDED,
         target=fsm.State.GET_STATE(_state_before_suspension, states=list(RUNNING_STATES)),
         permission=STAFF,
@@ -420,7 +420,7 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        label=_l("Terminate the project"),
+        label=gettext_lazy("Terminate the project"),
         source=[S.SUSPENDED, S.CONTRACTED, S.IN_PROGRESS],
         target=S.TERMINATED,
         permission=STAFF,
@@ -430,7 +430,7 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        label=_l("Apply the one-vote veto"), source=PRE_CONTRACT, target=S.VETOED, permission=STAFF
+        label=gettext_lazy("Apply the one-vote veto"), source=PRE_CONTRACT, target=S.VETOED, permission=STAFF
     )
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
