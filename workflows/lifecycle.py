@@ -296,7 +296,10 @@ class ProjectLifecycle:
         """The notice period ended without a sustained objection."""
 
     @state.transition(
-        label=gettext_lazy("Sign the task contract"), source=S.APPROVED, target=S.CONTRACTED, permission=STAFF
+        label=gettext_lazy("Sign the task contract"),
+        source=S.APPROVED,
+        target=S.CONTRACTED,
+        permission=STAFF,
     )
     def sign_contract(self):
         """任务书: the approved budget is frozen from here on."""
@@ -430,7 +433,10 @@ class ProjectLifecycle:
         self.note["reason"] = _require_reason(reason)
 
     @state.transition(
-        label=gettext_lazy("Apply the one-vote veto"), source=PRE_CONTRACT, target=S.VETOED, permission=STAFF
+        label=gettext_lazy("Apply the one-vote veto"),
+        source=PRE_CONTRACT,
+        target=S.VETOED,
+        permission=STAFF,
     )
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
