@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role
+from funding.models import Expenditure
 from funding.states import BudgetCategory
 from oversight.models import AcceptanceReview, AuditEngagement
 
@@ -201,3 +202,10 @@ class ProjectForm(forms.Form):
         data = dict(self.cleaned_data)
         data["budget"] = {c.value: data.pop(c.value) for c in BudgetCategory}
         return data
+
+
+class ExpenditureForm(forms.ModelForm):
+    class Meta:
+        model = Expenditure
+        fields = ["voucher_no", "spent_on", "category", "payee", "method", "amount"]
+        widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}

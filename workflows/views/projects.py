@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from funding.services import fund_trail
+from funding.services import fund_trail, record_expenditure
 from funding.states import ProjectStatus
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
@@ -15,7 +15,7 @@ from trail.kinds import EventKind
 from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
-from ..forms import ReviewForm, form_for
+from ..forms import ExpenditureForm, ReviewForm, form_for
 from ..lifecycle import TransitionRefused, available_transitions, transition_labels
 
 
@@ -112,8 +112,20 @@ def funds_page(request, pk: int):
     project = visible_project(request, pk)
     if not can_see_fund_trail(request.user, project):
         raise PermissionDenied
+    is_pi = request.user.pk == project.pi_id
+    form = ExpenditureForm(request.POST or None) if is_pi else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            record_expenditure(project, request.user, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("The expenditure has been recorded."))
+            return redirect("project-funds", pk=pk)
     return render(
-        request, "workflows/funds.html", {"project": project, "trail": fund_trail(project)}
+        request,
+        "workflows/funds.html",
+        {"project": project, "trail": fund_trail(project), "form": form},
     )
 
 
