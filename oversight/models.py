@@ -80,3 +80,12 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+    def save(self, *args, **kwargs):
+        # Immutable once issued: only the status and the revocation may change later.
+        fields = kwargs.get("update_fields")
+        touches_file = fields is None or {"pdf", "sha256", "serial", "project"} & set(fields)
+        if not self._state.adding and touches_file:
+            if Certificate.objects.filter(pk=self.pk).exclude(sha256="").exists():
+                raise RuntimeError("An issued certificate's file cannot be changed.")
+        super().save(*args, **kwargs)

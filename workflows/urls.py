@@ -15,6 +15,11 @@ urlpatterns = [
     path("projects/<int:pk>/review/", projects.review, name="project-review"),
     path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),
     path("projects/<int:pk>/certificate.pdf", projects.certificate_pdf, name="certificate-pdf"),
+    path(
+        "projects/<int:pk>/certificate/revoke/",
+        projects.revoke_certificate,
+        name="certificate-revoke",
+    ),
     path("verify/<str:serial>/", verify.verify, name="verify"),
     *api.urlpatterns,
 ]

@@ -6,10 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role, has_role
 from funding.services import fund_trail, record_expenditure
 from funding.states import ProjectStatus
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
+from oversight.certificates import revoke
 from oversight.models import Certificate
 from trail.kinds import EventKind
 from trail.services import history_of
@@ -61,6 +63,7 @@ def project_page(request, pk: int):
             "team": project.team.all(),
             "certificate": Certificate.objects.filter(project=project).first(),
             "can_see_funds": can_see_fund_trail(request.user, project),
+            "can_revoke": has_role(request.user, Role.STAFF),
         },
     )
 
@@ -127,6 +130,22 @@ def funds_page(request, pk: int):
         "workflows/funds.html",
         {"project": project, "trail": fund_trail(project), "form": form},
     )
+
+
+@login_required
+@require_POST
+def revoke_certificate(request, pk: int):
+    project = visible_project(request, pk)
+    if not has_role(request.user, Role.STAFF):
+        raise PermissionDenied
+    certificate = get_object_or_404(Certificate, project=project)
+    try:
+        revoke(certificate, request.POST.get("reason", ""), request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The certificate has been revoked."))
+    return redirect("project", pk=pk)
 
 
 @login_required
