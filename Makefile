@@ -37,7 +37,7 @@ fonts: deps
 demo: deps messages fonts
 	mkdir -p var
 	$(BIN)/python manage.py migrate -v0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)/
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --insecure
 
 test: deps messages fonts

@@ -89,12 +89,15 @@ PROJECTS = [
 class Command(BaseCommand):
     help = "Load a realistic demo county (idempotent) and print the demo logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where it is served")
+
     def handle(self, *args, **options):
         if not User.objects.filter(username="staff").exists():
             self._load()
         else:
             self.stdout.write("The demo county is already loaded.")
-        self._print_logins()
+        self._print_logins(options["url"])
 
     def _load(self):
         county = demo.create_county()
@@ -157,9 +160,9 @@ class Command(BaseCommand):
                 amount=Decimal(amount),
             )
 
-    def _print_logins(self):
+    def _print_logins(self, url: str):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, real_name, role, _org in USERS:
             self.stdout.write(f"  {username:<12} {real_name:<8} {role.label}")
-        self.stdout.write("Open http://127.0.0.1:8000/ and sign in.")
+        self.stdout.write(f"Open {url} and sign in.")
