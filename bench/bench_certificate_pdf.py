@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model  # bench/ is this script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.25  # per certificate, warm
 TITLE = "科技项目验收证书"
@@ -117,22 +119,12 @@ def _time_font_build() -> float:
         return time.perf_counter() - start
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _machine() -> dict:
     import weasyprint
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
 
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": platform.python_version(),
         "weasyprint": weasyprint.__version__,

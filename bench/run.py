@@ -20,21 +20,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from machine import cpu_model  # bench/ is this script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = [
     ("lifecycle", ROOT / "bench" / "bench_lifecycle.py"),
     ("certificate_pdf", ROOT / "bench" / "bench_certificate_pdf.py"),
 ]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _ram_gib() -> float | None:
@@ -72,7 +64,7 @@ def machine() -> dict:
     except ImportError:
         django_version = None
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "nproc": os.cpu_count(),
         "ram_gib": _ram_gib(),
         "python": platform.python_version(),

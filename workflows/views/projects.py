@@ -78,8 +78,14 @@ def do_action(request, pk: int, name: str):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect("project", pk=pk)
+    attempt(request, lambda: perform(project.pk, name, request.user, **form.transition_kwargs()))
+    return redirect("project", pk=pk)
+
+
+def attempt(request, action, success: str | None = None) -> bool:
+    """Run a service call; tell the user what happened, refusals included, in their words."""
     try:
-        perform(project.pk, name, request.user, **form.transition_kwargs())
+        action()
     except VetoRefused as refused:
         messages.error(request, str(refused))
     except (TransitionRefused, PermissionDenied) as refused:
@@ -87,8 +93,9 @@ def do_action(request, pk: int, name: str):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Done."))
-    return redirect("project", pk=pk)
+        messages.success(request, success or _("Done."))
+        return True
+    return False
 
 
 @login_required
@@ -99,14 +106,12 @@ def review(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Please declare no conflict, give a score and an opinion."))
         return redirect("project", pk=pk)
-    try:
-        submit_expert_review(
-            project.pk, request.user, form.cleaned_data["score"], form.cleaned_data["opinion"]
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, _("Your review has been submitted."))
+    data = form.cleaned_data
+    attempt(
+        request,
+        lambda: submit_expert_review(project.pk, request.user, data["score"], data["opinion"]),
+        _("Your review has been submitted."),
+    )
     return redirect("project", pk=pk)
 
 
@@ -118,12 +123,12 @@ def funds_page(request, pk: int):
     is_pi = request.user.pk == project.pi_id
     form = ExpenditureForm(request.POST or None) if is_pi else None
     if form is not None and request.method == "POST" and form.is_valid():
-        try:
-            record_expenditure(project, request.user, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        else:
-            messages.success(request, _("The expenditure has been recorded."))
+        recorded = attempt(
+            request,
+            lambda: record_expenditure(project, request.user, form.cleaned_data),
+            _("The expenditure has been recorded."),
+        )
+        if recorded:
             return redirect("project-funds", pk=pk)
     return render(
         request,
@@ -139,12 +144,11 @@ def revoke_certificate(request, pk: int):
     if not has_role(request.user, Role.STAFF):
         raise PermissionDenied
     certificate = get_object_or_404(Certificate, project=project)
-    try:
-        revoke(certificate, request.POST.get("reason", ""), request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The certificate has been revoked."))
+    attempt(
+        request,
+        lambda: revoke(certificate, request.POST.get("reason", ""), request.user),
+        _("The certificate has been revoked."),
+    )
     return redirect("project", pk=pk)
 
 
