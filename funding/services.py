@@ -29,7 +29,7 @@ from .models import (
     Project,
     TeamMember,
 )
-from .states import ProjectStatus
+from .states import BudgetCategory, ProjectStatus
 
 
 def call_is_open(call: Call, on_date: datetime.date | None = None) -> bool:
@@ -248,15 +248,21 @@ def record_expenditure(project: Project, by, data: dict) -> Expenditure:
     return entry
 
 
+def budget_lines_in_order(project: Project) -> list[BudgetLine]:
+    """Equipment, operations, labour, indirect: the order of the budget form."""
+    order = [c.value for c in BudgetCategory]
+    return sorted(project.budget_lines.all(), key=lambda line: order.index(line.category))
+
+
 def fund_trail(project: Project) -> dict:
     """Budget vs disbursed vs spent per category, with every voucher (the auditor's view)."""
     spent = dict(
         project.expenditures.values_list("category").annotate(total=Sum("amount")).order_by()
     )
     rows = []
-    for line in project.budget_lines.all().order_by("category"):
+    for line in budget_lines_in_order(project):
         budget = line.approved if line.approved is not None else line.amount
-        used = spent.get(line.category, Decimal("0"))
+        used = spent.get(line.category, Decimal("0.00"))
         rows.append(
             {
                 "category": line.get_category_display(),
@@ -269,7 +275,7 @@ def fund_trail(project: Project) -> dict:
         "rows": rows,
         "disbursed": project.disbursed_total,
         "approved": project.approved_amount,
-        "spent": sum(spent.values(), Decimal("0")),
+        "spent": sum(spent.values(), Decimal("0.00")),
         "vouchers": list(project.expenditures.all()),
         "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
     }

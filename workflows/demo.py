@@ -148,8 +148,9 @@ def draft_project(county: County, applicant: str, title: str, amount: str, **ext
         "field": extra.get("field", "农业科技"),
         "summary": extra.get("summary", "面向本县主导产业的关键技术攻关与示范推广。"),
         "requested_amount": total,
-        "start_date": extra.get("start_date", today + datetime.timedelta(days=30)),
-        "end_date": extra.get("end_date", today + datetime.timedelta(days=730)),
+        # Started half a year ago, so a running project has had time to spend.
+        "start_date": extra.get("start_date", today - datetime.timedelta(days=180)),
+        "end_date": extra.get("end_date", today + datetime.timedelta(days=550)),
         "budget": budget_for(total),
         "team": extra.get(
             "team", [{"name": "黄助理", "id_number": person_id(501), "duty": "试验"}]

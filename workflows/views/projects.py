@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
-from funding.services import fund_trail, record_expenditure
+from funding.services import budget_lines_in_order, fund_trail, record_expenditure
 from funding.states import ProjectStatus
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
@@ -59,7 +59,7 @@ def project_page(request, pk: int):
                 if e.kind != EventKind.VETO_CHECK
             ],
             "refusals": [e for e in events if e.kind == EventKind.VETO_CHECK][-3:],
-            "budget": project.budget_lines.all().order_by("category"),
+            "budget": budget_lines_in_order(project),
             "team": project.team.all(),
             "certificate": Certificate.objects.filter(project=project).first(),
             "can_see_funds": can_see_fund_trail(request.user, project),

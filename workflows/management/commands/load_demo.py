@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from funding.models import Expenditure
+from funding.services import record_expenditure
 from funding.states import ProjectStatus as S
 from integrity.policy import VetoRefused
 from oversight.models import AcceptanceReview
@@ -86,6 +86,16 @@ PROJECTS = [
 ]
 
 
+SPENT_STATES = {
+    S.IN_PROGRESS,
+    S.ACCEPTANCE_REQUESTED,
+    S.UNDER_AUDIT,
+    S.UNDER_ACCEPTANCE,
+    S.ACCEPTED,
+    S.CLOSED,
+}
+
+
 class Command(BaseCommand):
     help = "Load a realistic demo county (idempotent) and print the demo logins."
 
@@ -105,9 +115,10 @@ class Command(BaseCommand):
         for title, applicant, amount, state, side in PROJECTS:
             with transaction.atomic():
                 project = demo.draft_project(county, applicant, title, amount)
-            project = demo.advance(county, project, state)
-            if project.status == S.IN_PROGRESS:
+            if state in SPENT_STATES:  # it ran: show a fund trail with real vouchers
+                project = demo.advance(county, project, S.IN_PROGRESS)
                 self._spend(project)
+            project = demo.advance(county, project, state)
             if side:
                 name, who, kwargs = side
                 actor = project.pi if who == "applicant" else u[who]
@@ -150,15 +161,15 @@ class Command(BaseCommand):
             ("JZ-0004", "operations", "某五金店", "cash", "4800.00"),
         ]
         for n, (voucher, category, payee, method, amount) in enumerate(rows):
-            Expenditure.objects.create(
-                project=project,
-                voucher_no=voucher,
-                spent_on=today - datetime.timedelta(days=30 - n),
-                category=category,
-                payee=payee,
-                method=method,
-                amount=Decimal(amount),
-            )
+            entry = {
+                "voucher_no": voucher,
+                "spent_on": today - datetime.timedelta(days=120 - 25 * n),
+                "category": category,
+                "payee": payee,
+                "method": method,
+                "amount": Decimal(amount),
+            }
+            record_expenditure(project, project.pi, entry)
 
     def _print_logins(self, url: str):
         self.stdout.write("")
