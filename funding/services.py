@@ -19,7 +19,7 @@ from integrity.policy import Subject
 from trail.kinds import EventKind
 from trail.services import record
 
-from .budget import budget_problems
+from .budget import CENT, budget_problems
 from .models import (
     BudgetLine,
     Call,
@@ -256,9 +256,13 @@ def budget_lines_in_order(project: Project) -> list[BudgetLine]:
 
 def fund_trail(project: Project) -> dict:
     """Budget vs disbursed vs spent per category, with every voucher (the auditor's view)."""
-    spent = dict(
-        project.expenditures.values_list("category").annotate(total=Sum("amount")).order_by()
-    )
+    # SQLite sums decimals without their scale; quantize so 85000 reads 85000.00.
+    spent = {
+        category: Decimal(total).quantize(CENT)
+        for category, total in project.expenditures.values_list("category")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
     rows = []
     for line in budget_lines_in_order(project):
         budget = line.approved if line.approved is not None else line.amount
