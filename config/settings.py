@@ -127,6 +127,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SPECIAL_AUDIT_THRESHOLD = env("SPECIAL_AUDIT_THRESHOLD", default="500000")
 MIN_REVIEW_EXPERTS = env.int("MIN_REVIEW_EXPERTS", default=3)
 MIN_ACCEPTANCE_PANEL = env.int("MIN_ACCEPTANCE_PANEL", default=5)
+# Fund-trail flags for auditors (yuan; share of spending).
+LARGE_CASH_PAYMENT = env("LARGE_CASH_PAYMENT", default="5000")
+APPROVAL_THRESHOLD = env("APPROVAL_THRESHOLD", default="50000")
+LAST_MONTH_RUSH_SHARE = env("LAST_MONTH_RUSH_SHARE", default="0.3")
 BUREAU_NAME = env("BUREAU_NAME", default="示范县科学技术局")
 
 # Production hardening: on when DJANGO_DEBUG is off and DJANGO_SECURE is on (behind TLS).

@@ -20,6 +20,7 @@ from trail.kinds import EventKind
 from trail.services import record
 
 from .budget import CENT, budget_problems
+from .flags import fund_trail_flags
 from .models import (
     BudgetLine,
     Call,
@@ -238,6 +239,8 @@ def record_expenditure(project: Project, by, data: dict) -> Expenditure:
         raise ValidationError(_("Spending is recorded only while the project runs."))
     if data["amount"] <= 0:
         raise ValidationError(_("An expenditure must be above zero."))
+    if data["spent_on"] > timezone.localdate():
+        raise ValidationError(_("An expenditure cannot be dated in the future."))
     entry = Expenditure.objects.create(project=project, **data)
     record(
         EventKind.EXPENDITURE_RECORDED,
@@ -263,6 +266,8 @@ def fund_trail(project: Project) -> dict:
         .annotate(total=Sum("amount"))
         .order_by()
     }
+    vouchers = list(project.expenditures.all())
+    flags = fund_trail_flags(project)
     rows = []
     for line in budget_lines_in_order(project):
         budget = line.approved if line.approved is not None else line.amount
@@ -280,6 +285,8 @@ def fund_trail(project: Project) -> dict:
         "disbursed": project.disbursed_total,
         "approved": project.approved_amount,
         "spent": sum(spent.values(), Decimal("0.00")),
-        "vouchers": list(project.expenditures.all()),
+        "vouchers": vouchers,
+        "flags": flags,
+        "flagged": {v for flag in flags for v in flag.vouchers},
         "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
     }

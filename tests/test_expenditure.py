@@ -1,5 +1,7 @@
 """The PI records spending; the fund trail shows it; others cannot write to it."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 VOUCHER = {
     "voucher_no": "JZ-0101",
-    "spent_on": "2026-12-30",
+    "spent_on": (datetime.date.today() - datetime.timedelta(days=10)).isoformat(),
     "category": "equipment",
     "payee": "杭州某仪器有限公司",
     "method": "transfer",
