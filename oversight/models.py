@@ -54,6 +54,36 @@ class AcceptanceReview(models.Model):
         verbose_name = _("acceptance review")
 
 
+class TechReport(models.Model):
+    """科技报告: the final report, kept and shared openly or after an embargo (DESIGN §6)."""
+
+    class Access(models.TextChoices):
+        OPEN = "open", _("Open (公开)")
+        EMBARGOED = "embargoed", _("Embargoed until a date (延期公开)")
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="report")
+    title = models.CharField(_("report title"), max_length=200)
+    abstract = models.TextField(_("abstract"))
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    access = models.CharField(_("access"), max_length=20, choices=Access.choices)
+    embargo_until = models.DateField(_("embargoed until"), null=True, blank=True)
+    filed_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tech report")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(access="open", embargo_until__isnull=True)
+                | models.Q(access="embargoed", embargo_until__isnull=False),
+                name="report_embargo_has_a_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Certificate(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Being generated")

@@ -13,7 +13,7 @@ from funding.models import Project
 from integrity.models import SubjectKind
 from integrity.policy import Subject
 
-from .models import AcceptanceReview, AuditEngagement
+from .models import AcceptanceReview, AuditEngagement, TechReport
 
 
 def audit_subjects(firm: Organisation, auditor) -> list[Subject]:
@@ -53,6 +53,40 @@ def record_audit_opinion(project: Project, auditor, opinion: str, findings: str)
     engagement.opinion_at = timezone.now()
     engagement.save(update_fields=["opinion", "findings", "opinion_at"])
     return engagement
+
+
+MAX_EMBARGO_YEARS = 5
+
+
+def file_tech_report(project: Project, data: dict) -> TechReport:
+    """File (or, after a reconsideration, replace) the project's final tech report."""
+    access = data.get("access")
+    until = data.get("embargo_until")
+    if not (data.get("title") or "").strip() or not (data.get("abstract") or "").strip():
+        raise ValidationError(_("A tech report needs a title and an abstract."))
+    if access not in TechReport.Access.values:
+        raise ValidationError(_("Choose whether the report is open or embargoed."))
+    if access == TechReport.Access.EMBARGOED:
+        today = timezone.localdate()
+        if until is None or until <= today:
+            raise ValidationError(_("An embargo needs a date in the future."))
+        if until > today.replace(year=today.year + MAX_EMBARGO_YEARS):
+            raise ValidationError(
+                _("An embargo lasts at most %(n)d years.") % {"n": MAX_EMBARGO_YEARS}
+            )
+    else:
+        until = None
+    report, _created = TechReport.objects.update_or_create(
+        project=project,
+        defaults={
+            "title": data["title"].strip(),
+            "abstract": data["abstract"].strip(),
+            "keywords": (data.get("keywords") or "").strip(),
+            "access": access,
+            "embargo_until": until,
+        },
+    )
+    return report
 
 
 def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:

@@ -35,3 +35,19 @@ def test_the_project_page_speaks_chinese(client, county, draft):
     client.force_login(county.users["applicant"])
     html = client.get(f"/projects/{draft.pk}/").content.decode()
     assert "签署承诺书并提交" in html and "Sign the commitment" not in html
+
+
+def test_the_catalogue_has_no_untranslated_or_fuzzy_entry():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not shutil.which("msgattrib"):
+        pytest.skip("gettext is not installed")
+    po = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+    for flag in ("--untranslated", "--only-fuzzy"):
+        out = subprocess.run(
+            ["msgattrib", flag, "--no-obsolete", str(po)], capture_output=True, text=True
+        ).stdout
+        entries = [line for line in out.splitlines() if line.startswith("msgid ")]
+        assert entries in ([], ['msgid ""']), f"{flag}: {entries}"

@@ -118,7 +118,14 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     assert project.status == S.IN_PROGRESS and str(project.disbursed_total) == "300000.00"
 
     signed_in(client, u["applicant"])
-    act(client, project, "request_acceptance", report="完成全部考核指标。")
+    act(
+        client,
+        project,
+        "request_acceptance",
+        title="水稻病虫害监测预警科技报告",
+        abstract="完成全部考核指标。",
+        access="open",
+    )
     signed_in(client, u["staff"])
     act(client, project, "appoint_audit", firm=town.orgs["firm"].pk, auditor=u["auditor"].pk)
     project.refresh_from_db()

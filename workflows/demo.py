@@ -159,6 +159,16 @@ def draft_project(county: County, applicant: str, title: str, amount: str, **ext
     return create_project(user, county.call, data)
 
 
+def demo_report() -> dict:
+    return {
+        "title": "项目总结科技报告",
+        "abstract": "已完成全部研究内容，形成可推广的技术规程一套。",
+        "keywords": "技术规程 示范推广",
+        "access": "open",
+        "embargo_until": None,
+    }
+
+
 # The path of DESIGN §3, one action per step: (transition, actor, kwargs builder).
 def _happy_path(county: County):
     u = county.users
@@ -184,7 +194,7 @@ def _happy_path(county: County):
             S.ACCEPTANCE_REQUESTED,
             "request_acceptance",
             "pi",
-            {"report": "已完成全部研究内容，形成科技报告一份。"},
+            {"report": demo_report()},
         ),
         (
             S.UNDER_AUDIT,

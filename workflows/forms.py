@@ -13,7 +13,7 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from funding.models import Expenditure
 from funding.states import BudgetCategory
-from oversight.models import AcceptanceReview, AuditEngagement
+from oversight.models import AcceptanceReview, AuditEngagement, TechReport
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -39,9 +39,24 @@ class OptionalReasonForm(ActionForm):
 
 class ReportForm(ActionForm):
     report = forms.CharField(
-        label=_("Summary of results (final tech report)"),
+        label=_("Rectification report (整改报告)"),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class TechReportForm(ActionForm):
+    title = forms.CharField(label=_("Report title"), max_length=200)
+    abstract = forms.CharField(label=_("Abstract"), widget=forms.Textarea(attrs={"rows": 4}))
+    keywords = forms.CharField(label=_("Keywords"), max_length=200, required=False)
+    access = forms.ChoiceField(label=_("Access"), choices=TechReport.Access.choices)
+    embargo_until = forms.DateField(
+        label=_("Embargoed until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def transition_kwargs(self) -> dict:
+        return {"report": dict(self.cleaned_data)}
 
 
 class SubmitForm(ActionForm):
@@ -137,7 +152,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "withdraw": OptionalReasonForm,
     "finish_budget_review": BudgetCutForm,
     "disburse": DisburseForm,
-    "request_acceptance": ReportForm,
+    "request_acceptance": TechReportForm,
     "appoint_audit": AppointAuditForm,
     "issue_audit_opinion": AuditOpinionForm,
     "conclude_acceptance": AcceptanceForm,

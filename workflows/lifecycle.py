@@ -328,9 +328,10 @@ class ProjectLifecycle:
         target=S.ACCEPTANCE_REQUESTED,
         permission=_pi,
     )
-    def request_acceptance(self, *, report: str = ""):
-        """Ask for completion acceptance with the final tech report's summary."""
-        self.note["report"] = _require_reason(report)
+    def request_acceptance(self, *, report: dict):
+        """Ask for completion acceptance, filing the final tech report (科技报告)."""
+        filed = oversight.file_tech_report(self.project, report)
+        self.note.update(report=filed.title, access=filed.access)
 
     # Audit and acceptance -----------------------------------------------------------------
 
