@@ -159,9 +159,9 @@ def draft_project(county: County, applicant: str, title: str, amount: str, **ext
     return create_project(user, county.call, data)
 
 
-def demo_report() -> dict:
+def demo_report(project_title: str = "项目总结") -> dict:
     return {
-        "title": "项目总结科技报告",
+        "title": f"{project_title}科技报告",
         "abstract": "已完成全部研究内容，形成可推广的技术规程一套。",
         "keywords": "技术规程 示范推广",
         "access": "open",
@@ -225,6 +225,8 @@ def advance(county: County, project: Project, target: str) -> Project:
         if project.status == target:
             break
         actor = project.pi if who == "pi" else county.users[who]
+        if name == "request_acceptance":
+            kwargs = {"report": demo_report(project.title)}
         if name == "disburse":
             kwargs = {
                 **kwargs,
