@@ -161,3 +161,24 @@ def test_two_processes_accepting_the_same_application_at_once(county, draft, tes
     assert len(refused) == 1 and FIRST in refused[0]
     assert transition_events(project, "accept_application").count() == 1
     assert verify_chain() == []
+
+
+def test_experts_reviewing_at_once_open_exactly_one_conclude_task(county):
+    from viewflow.workflow.models import Task
+
+    from workflows.actions import inbox, submit_expert_review
+    from workflows.flows import ProjectFlow
+
+    project = demo.draft_project(county, "applicant", "同时评审", "600000")
+    project = demo.advance(county, project, S.EXPERT_REVIEW)
+    experts = [county.users[f"expert{i}"] for i in (1, 2, 3)]
+
+    results = race(
+        *[(lambda e=e: submit_expert_review(project.pk, e, 80, "同意立项。")) for e in experts]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    conclude = Task.objects.filter(
+        process__projectprocess__project=project, flow_task=ProjectFlow.conclude_review
+    )
+    assert conclude.count() == 1
+    assert [t.flow_task for t in inbox(county.users["staff"])] == [ProjectFlow.conclude_review]
