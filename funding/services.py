@@ -74,35 +74,77 @@ def create_project(user, call: Call, data: dict) -> Project:
     if not call_is_open(call):
         raise ValidationError(_("This call is not open for applications."))
     _check_project_fields(call, data)
+    team = _team_members(data)
+    project = Project(call=call, applicant_org_id=user.organisation_id, pi=user)
+    _write_application(project, data, team)
+    record(EventKind.PROJECT_CREATED, project, actor=user, after=application_snapshot(project))
+    return project
+
+
+EDITABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
+
+
+@transaction.atomic
+def update_application(user, project: Project, data: dict) -> Project:
+    """The PI revises a draft or a returned application; the trail keeps every version."""
+    project = Project.objects.select_for_update().select_related("call").get(pk=project.pk)
+    if user.pk != project.pi_id:
+        raise PermissionDenied(_("Only the PI can change this application."))
+    if project.status not in EDITABLE_STATES:
+        raise ValidationError(_("Only a draft or a returned application can be changed."))
+    _check_project_fields(project.call, data)
+    team = _team_members(data)
+    before = application_snapshot(project)
+    _write_application(project, data, team)
+    record(
+        EventKind.PROJECT_EDITED,
+        project,
+        actor=user,
+        before=before,
+        after=application_snapshot(project),
+    )
+    return project
+
+
+def _team_members(data: dict) -> list[tuple[str, str, str]]:
     team = [
         (m["name"], normalise_id_number(m["id_number"]), m.get("duty", ""))
         for m in data.get("team", [])
     ]
-    project = Project.objects.create(
-        call=call,
-        applicant_org_id=user.organisation_id,
-        pi=user,
-        title=data["title"],
-        field=data["field"],
-        summary=data.get("summary", ""),
-        requested_amount=data["requested_amount"],
-        start_date=data["start_date"],
-        end_date=data["end_date"],
-    )
+    numbers = [number for _name, number, _duty in team]
+    if len(numbers) != len(set(numbers)):
+        raise ValidationError({"team": [_("The same ID number appears twice in the team.")]})
+    return team
+
+
+def _write_application(project: Project, data: dict, team: list[tuple[str, str, str]]) -> None:
+    for name in ("title", "field", "requested_amount", "start_date", "end_date"):
+        setattr(project, name, data[name])
+    project.summary = data.get("summary", "")
+    project.save()
+    project.budget_lines.all().delete()
     BudgetLine.objects.bulk_create(
         BudgetLine(project=project, category=category, amount=amount)
         for category, amount in data["budget"].items()
     )
+    project.team.all().delete()
     TeamMember.objects.bulk_create(
         TeamMember(project=project, name=n, id_number=i, duty=d) for n, i, d in team
     )
-    record(
-        EventKind.PROJECT_CREATED,
-        project,
-        actor=user,
-        after={"title": project.title, "requested_amount": str(project.requested_amount)},
-    )
-    return project
+
+
+def application_snapshot(project: Project) -> dict:
+    """What the applicant wrote, as the trail keeps it (one version per event)."""
+    return {
+        "title": project.title,
+        "field": project.field,
+        "summary": project.summary,
+        "requested_amount": str(project.requested_amount),
+        "start_date": project.start_date,
+        "end_date": project.end_date,
+        "budget": {line.category: str(line.amount) for line in project.budget_lines.all()},
+        "team": [[m.name, m.id_number, m.duty] for m in project.team.all()],
+    }
 
 
 def veto_subjects(project: Project) -> list[Subject]:

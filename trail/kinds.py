@@ -8,6 +8,7 @@ class EventKind(models.TextChoices):
     # Lifecycle: every transition is one event; its name and effects travel in `data`
     # (disbursements, cuts, experts, audit firm, certificate serial).
     PROJECT_CREATED = "project.created", _("Project created")
+    PROJECT_EDITED = "project.edited", _("Application revised")
     PROJECT_TRANSITION = "project.transition", _("Project state changed")
     # Integrity
     VETO_CHECK = "integrity.veto_check", _("Veto check")

@@ -213,6 +213,17 @@ class ProjectForm(forms.Form):
             raise ValidationError(errors)
         return members
 
+    @classmethod
+    def initial_from(cls, project) -> dict:
+        initial = {
+            name: getattr(project, name) for name in cls.base_fields if hasattr(project, name)
+        }
+        initial.update({line.category: line.amount for line in project.budget_lines.all()})
+        initial["team"] = "\n".join(
+            f"{m.name}, {m.id_number}, {m.duty}" for m in project.team.all()
+        )
+        return initial
+
     def project_data(self) -> dict:
         data = dict(self.cleaned_data)
         data["budget"] = {c.value: data.pop(c.value) for c in BudgetCategory}

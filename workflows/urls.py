@@ -11,6 +11,7 @@ urlpatterns = [
     path("calls/", calls.call_list, name="calls"),
     path("calls/<int:pk>/apply/", calls.apply, name="apply"),
     path("projects/<int:pk>/", projects.project_page, name="project"),
+    path("projects/<int:pk>/edit/", calls.edit_application, name="project-edit"),
     path("projects/<int:pk>/do/<slug:name>/", projects.do_action, name="project-action"),
     path("projects/<int:pk>/review/", projects.review, name="project-review"),
     path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),

@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
-from funding.models import Call
-from funding.services import call_is_open, create_project
+from funding.models import Call, Project
+from funding.services import call_is_open, create_project, update_application
 
 from ..forms import ProjectForm
 
@@ -38,6 +38,25 @@ def apply(request, pk: int):
             return redirect("project", pk=project.pk)
     return render(
         request, "workflows/apply.html", {"call": call, "form": form, "open": call_is_open(call)}
+    )
+
+
+@login_required
+def edit_application(request, pk: int):
+    project = get_object_or_404(Project, pk=pk, pi=request.user)
+    form = ProjectForm(request.POST or None, initial=ProjectForm.initial_from(project))
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_application(request.user, project, form.project_data())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The application has been saved."))
+            return redirect("project", pk=project.pk)
+    return render(
+        request,
+        "workflows/apply.html",
+        {"call": project.call, "form": form, "open": True, "project": project},
     )
 
 

@@ -7,7 +7,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
-from funding.services import budget_lines_in_order, fund_trail, record_expenditure
+from funding.services import (
+    EDITABLE_STATES,
+    budget_lines_in_order,
+    fund_trail,
+    record_expenditure,
+)
 from funding.states import ProjectStatus
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
@@ -64,6 +69,7 @@ def project_page(request, pk: int):
             "certificate": Certificate.objects.filter(project=project).first(),
             "can_see_funds": can_see_fund_trail(request.user, project),
             "can_revoke": has_role(request.user, Role.STAFF),
+            "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },
     )
 
