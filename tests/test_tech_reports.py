@@ -76,3 +76,15 @@ def test_an_embargoed_report_stays_hidden_until_its_date(client, county):
 
     TechReport.objects.filter(pk=project.report.pk).update(embargo_until=datetime.date.today())
     assert "保密工艺报告" in client.get(reverse("reports")).content.decode()
+
+
+def test_projects_on_public_notice_are_listed_for_everyone(client, county):
+    on_notice = demo.advance(
+        county, demo.draft_project(county, "applicant", "公示中的项目", "300000"), S.PUBLIC_NOTICE
+    )
+    demo.advance(
+        county, demo.draft_project(county, "applicant", "还在评审的项目", "300000"), S.BUDGET_REVIEW
+    )
+    page = client.get(reverse("notices")).content.decode()
+    assert on_notice.title in page and str(on_notice.approved_amount) in page
+    assert "还在评审的项目" not in page

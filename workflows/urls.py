@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import api
-from .views import calls, inbox, projects, reports, verify
+from .views import calls, inbox, notices, projects, reports, verify
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
@@ -22,6 +22,7 @@ urlpatterns = [
         name="certificate-revoke",
     ),
     path("verify/<str:serial>/", verify.verify, name="verify"),
+    path("notices/", notices.notice_list, name="notices"),
     path("reports/", reports.report_list, name="reports"),
     path("reports/<int:pk>/", reports.report_detail, name="report"),
     *api.urlpatterns,
