@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import api
-from .views import calls, inbox, notices, projects, reports, verify
+from .views import calls, dashboard, inbox, notices, projects, reports, verify
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", calls.call_list, name="calls"),
+    path("overview/", dashboard.dashboard_page, name="dashboard"),
     path("calls/<int:pk>/apply/", calls.apply, name="apply"),
     path("projects/<int:pk>/", projects.project_page, name="project"),
     path("projects/<int:pk>/edit/", calls.edit_application, name="project-edit"),

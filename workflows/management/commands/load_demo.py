@@ -125,6 +125,17 @@ class Command(BaseCommand):
                 if name == "conclude_acceptance":
                     kwargs = {"review": self._review(kwargs)}
                 perform(project.pk, name, actor, **kwargs)
+        # Ended seven months ago and never asked for acceptance: the overview flags it.
+        today = timezone.localdate()
+        late = demo.draft_project(
+            county,
+            "applicant2",
+            "数控机床故障诊断系统",
+            "260000",
+            start_date=today - datetime.timedelta(days=940),
+            end_date=today - datetime.timedelta(days=210),
+        )
+        demo.advance(county, late, S.IN_PROGRESS)
         # The vetoed applicant: submitted before the sanction, vetoed by staff after it.
         project = demo.draft_project(county, "vetoed", "新型电池隔膜材料中试", "500000")
         project = perform(project.pk, "submit", project.pi, commitment=True)

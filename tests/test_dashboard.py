@@ -1,0 +1,44 @@
+"""Leadership's overview: pipeline, money, integrity, and overdue acceptance."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from funding.states import ProjectStatus as S
+from oversight.dashboard import overdue_acceptance
+from workflows import demo
+
+pytestmark = pytest.mark.django_db
+
+
+def ended_project(county, title, days_ago):
+    today = datetime.date.today()
+    project = demo.draft_project(
+        county,
+        "applicant",
+        title,
+        "300000",
+        start_date=today - datetime.timedelta(days=days_ago + 700),
+        end_date=today - datetime.timedelta(days=days_ago),
+    )
+    return demo.advance(county, project, S.IN_PROGRESS)
+
+
+def test_projects_late_for_acceptance_are_listed_and_very_late_ones_flagged(county):
+    on_time = ended_project(county, "刚结束", 30)
+    late = ended_project(county, "逾期", 120)
+    very_late = ended_project(county, "严重逾期", 200)
+    rows = {row.project.pk: row for row in overdue_acceptance()}
+    assert on_time.pk not in rows
+    assert rows[late.pk].days_late == 120 - 91 and not rows[late.pk].propose_integrity_record
+    assert rows[very_late.pk].propose_integrity_record
+
+
+def test_the_leader_sees_the_overview_and_an_applicant_does_not(client, county):
+    late = ended_project(county, "逾期项目", 150)
+    client.force_login(county.users["leader"])
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'data-overdue="{late.pk}"' in page and str(late.disbursed_total) in page
+    client.force_login(county.users["applicant"])
+    assert client.get(reverse("dashboard")).status_code == 403
