@@ -125,6 +125,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Funding rules from DESIGN §6: thresholds in yuan.
 SPECIAL_AUDIT_THRESHOLD = env("SPECIAL_AUDIT_THRESHOLD", default="500000")
+SIMPLE_FILING_THRESHOLD = env("SIMPLE_FILING_THRESHOLD", default="50000")
 MIN_REVIEW_EXPERTS = env.int("MIN_REVIEW_EXPERTS", default=3)
 MIN_ACCEPTANCE_PANEL = env.int("MIN_ACCEPTANCE_PANEL", default=5)
 # Fund-trail flags for auditors (yuan; share of spending).

@@ -37,6 +37,12 @@ class OptionalReasonForm(ActionForm):
     )
 
 
+class FilingForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Filing note (what was checked)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ReportForm(ActionForm):
     report = forms.CharField(
         label=_("Rectification report (整改报告)"),
@@ -157,6 +163,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "issue_audit_opinion": AuditOpinionForm,
     "conclude_acceptance": AcceptanceForm,
     "resubmit_for_acceptance": ReportForm,
+    "accept_by_filing": FilingForm,
     "suspend": ReasonForm,
     "resume": ReasonForm,
     "terminate": ReasonForm,

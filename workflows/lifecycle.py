@@ -90,6 +90,14 @@ def below_audit_threshold(lifecycle: ProjectLifecycle):
     )
 
 
+def within_simple_filing(lifecycle: ProjectLifecycle):
+    limit = Decimal(settings.SIMPLE_FILING_THRESHOLD)
+    return fsm.State.CONDITION(
+        (lifecycle.project.approved_amount or 0) <= limit,
+        _("Only projects funded with at most %(t)s yuan may be accepted by filing.") % {"t": limit},
+    )
+
+
 def rectification_left(lifecycle: ProjectLifecycle):
     reconsiderations = lifecycle.project.acceptances.filter(
         conclusion=AcceptanceReview.Conclusion.RECONSIDER
@@ -356,6 +364,17 @@ class ProjectLifecycle:
     )
     def start_acceptance(self):
         """Below the special-audit threshold the panel reviews directly."""
+
+    @state.transition(
+        label=gettext_lazy("Accept by simple filing (结题备案)"),
+        source=S.ACCEPTANCE_REQUESTED,
+        target=S.ACCEPTED,
+        permission=STAFF,
+        conditions=[within_simple_filing],
+    )
+    def accept_by_filing(self, *, reason: str = ""):
+        """结题备案: small projects are accepted on their file; spot checks come later."""
+        self.note["filing"] = _require_reason(reason)
 
     @state.transition(
         label=gettext_lazy("Issue the audit opinion"),
