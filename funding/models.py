@@ -130,6 +130,8 @@ class BudgetLine(models.Model):
     amount = models.DecimalField(_("requested"), **MONEY)
     approved = models.DecimalField(_("approved"), null=True, blank=True, **MONEY)
     cut_reason = models.CharField(_("reason for the cut"), max_length=300, blank=True)
+    # Net of the budget adjustments (预算调剂) made after the contract.
+    adjusted = models.DecimalField(_("adjusted by"), default=ZERO, **MONEY)
 
     class Meta:
         verbose_name = _("budget line")
@@ -139,6 +141,50 @@ class BudgetLine(models.Model):
             models.CheckConstraint(
                 condition=Q(approved__isnull=True) | Q(approved__gte=0, approved__lte=F("amount")),
                 name="budget_approved_within_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved__isnull=True) | Q(adjusted__gte=-F("approved")),
+                name="budget_adjusted_nonneg",
+            ),
+        ]
+
+    @property
+    def current(self) -> Decimal:
+        """The line as it stands: approved (or requested, before review) plus adjustments."""
+        base = self.approved if self.approved is not None else self.amount
+        return base + self.adjusted
+
+
+class BudgetAdjustment(models.Model):
+    """预算调剂: money moved between budget lines after the contract (DESIGN §5)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the bureau")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="adjustments")
+    from_category = models.CharField(_("from"), max_length=20, choices=BudgetCategory.choices)
+    to_category = models.CharField(_("to"), max_length=20, choices=BudgetCategory.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("budget adjustment")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="adjustment_positive"),
+            models.CheckConstraint(
+                condition=~Q(from_category=F("to_category")), name="adjustment_between_lines"
             ),
         ]
 

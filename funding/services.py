@@ -312,7 +312,7 @@ def fund_trail(project: Project) -> dict:
     flags = fund_trail_flags(project)
     rows = []
     for line in budget_lines_in_order(project):
-        budget = line.approved if line.approved is not None else line.amount
+        budget = line.current
         used = spent.get(line.category, Decimal("0.00"))
         rows.append(
             {

@@ -15,6 +15,7 @@ class EventKind(models.TextChoices):
     SANCTION_RECORDED = "integrity.sanction_recorded", _("Sanction recorded")
     # Funding
     REVIEW_SUBMITTED = "funding.review_submitted", _("Expert review submitted")
+    BUDGET_ADJUSTMENT = "funding.budget_adjustment", _("Budget adjustment")
     EXPENDITURE_RECORDED = "funding.expenditure_recorded", _("Expenditure recorded")
     # Oversight
     CERTIFICATE_GENERATED = "oversight.certificate_generated", _("Certificate PDF generated")

@@ -242,3 +242,10 @@ class ExpenditureForm(forms.ModelForm):
         model = Expenditure
         fields = ["voucher_no", "spent_on", "category", "payee", "method", "amount"]
         widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}
+
+
+class AdjustmentForm(forms.Form):
+    from_category = forms.ChoiceField(label=_("Move from"), choices=BudgetCategory.choices)
+    to_category = forms.ChoiceField(label=_("to"), choices=BudgetCategory.choices)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
+    reason = forms.CharField(label=_("Reason"), max_length=300)

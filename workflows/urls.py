@@ -16,6 +16,12 @@ urlpatterns = [
     path("projects/<int:pk>/do/<slug:name>/", projects.do_action, name="project-action"),
     path("projects/<int:pk>/review/", projects.review, name="project-review"),
     path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),
+    path("projects/<int:pk>/adjust/", projects.request_budget_adjustment, name="budget-adjust"),
+    path(
+        "projects/<int:pk>/adjustments/<int:adjustment_id>/decide/",
+        projects.decide_budget_adjustment,
+        name="budget-adjust-decide",
+    ),
     path("projects/<int:pk>/certificate.pdf", projects.certificate_pdf, name="certificate-pdf"),
     path(
         "projects/<int:pk>/certificate/revoke/",

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from funding.adjustments import decide_adjustment, request_adjustment
+from funding.models import BudgetAdjustment
 from funding.services import (
     EDITABLE_STATES,
     budget_lines_in_order,
@@ -22,7 +24,7 @@ from trail.kinds import EventKind
 from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
-from ..forms import ExpenditureForm, ReviewForm, form_for
+from ..forms import AdjustmentForm, ExpenditureForm, ReviewForm, form_for
 from ..lifecycle import TransitionRefused, available_transitions, transition_labels
 
 
@@ -139,8 +141,49 @@ def funds_page(request, pk: int):
     return render(
         request,
         "workflows/funds.html",
-        {"project": project, "trail": fund_trail(project), "form": form},
+        {
+            "project": project,
+            "trail": fund_trail(project),
+            "form": form,
+            "adjustment_form": AdjustmentForm() if is_pi else None,
+            "adjustments": project.adjustments.select_related("requested_by"),
+            "can_decide": has_role(request.user, Role.STAFF),
+        },
     )
+
+
+@login_required
+@require_POST
+def request_budget_adjustment(request, pk: int):
+    project = visible_project(request, pk)
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose two lines, an amount above zero and a reason."))
+        return redirect("project-funds", pk=pk)
+    data = form.cleaned_data
+    attempt(
+        request,
+        lambda: request_adjustment(
+            project,
+            request.user,
+            data["from_category"],
+            data["to_category"],
+            data["amount"],
+            data["reason"],
+        ),
+        _("The budget adjustment has been recorded."),
+    )
+    return redirect("project-funds", pk=pk)
+
+
+@login_required
+@require_POST
+def decide_budget_adjustment(request, pk: int, adjustment_id: int):
+    project = visible_project(request, pk)
+    adjustment = get_object_or_404(BudgetAdjustment, pk=adjustment_id, project=project)
+    approve = request.POST.get("decision") == "approve"
+    attempt(request, lambda: decide_adjustment(adjustment, request.user, approve=approve))
+    return redirect("project-funds", pk=pk)
 
 
 @login_required
