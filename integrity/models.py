@@ -95,3 +95,68 @@ class VetoCheck(models.Model):
         verbose_name = _("veto check")
         verbose_name_plural = _("veto checks")
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+class MisconductType(models.TextChoices):
+    """科研失信行为 (2022 rules, art. 2) and funding violations (2026 rules)."""
+
+    PLAGIARISM = "plagiarism", _("Plagiarism or taking others' results")
+    FABRICATION = "fabrication", _("Fabricating or falsifying data, charts or conclusions")
+    GHOSTWRITING = "ghostwriting", _("Buying, selling or ghost-writing papers or material")
+    FRAUD = "fraud", _("Obtaining projects, funds or awards by fraud or favours")
+    ETHICS = "ethics", _("Faked ethics approval")
+    AUTHORSHIP = "authorship", _("Improper authorship")
+    DUPLICATION = "duplication", _("Duplicate publication or coerced citation")
+    FALSE_APPLICATION = "false_application", _("False application material")
+    LOBBYING = "lobbying", _("Lobbying reviewers")
+    MISUSE = "misuse", _("Misusing or diverting funds")
+    CONTRACT = "contract", _("Breaching the task contract")
+    FALSE_RECTIFICATION = "false_rectification", _("False rectification")
+    OTHER = "other", _("Other")
+
+
+class CaseStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    REFUSED = "refused", _("Not accepted")
+    INVESTIGATING = "investigating", _("Under investigation")
+    CLEARED = "cleared", _("No misconduct found")
+    DECIDED = "decided", _("Decided")
+    UNDER_REVIEW = "under_review", _("Under review on appeal")
+    UPHELD = "upheld", _("Upheld on review")
+    REVOKED = "revoked", _("Revoked on review")
+
+
+class MisconductCase(models.Model):
+    """A report of misconduct and what became of it (DESIGN §4: report → decision → review)."""
+
+    # Written only by integrity.cases (the case lifecycle).
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.REPORTED
+    )
+    reporter = models.CharField(_("reported by"), max_length=100, blank=True)  # blank: anonymous
+    respondent_kind = models.CharField(
+        _("respondent kind"), max_length=20, choices=SubjectKind.choices
+    )
+    respondent_id = models.CharField(_("respondent's ID number or credit code"), max_length=18)
+    respondent_name = models.CharField(_("respondent"), max_length=200)
+    misconduct = models.CharField(
+        _("kind of misconduct"), max_length=30, choices=MisconductType.choices
+    )
+    allegation = models.TextField(_("allegation"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    notes = models.TextField(_("investigation record"), blank=True)
+    sanction = models.OneToOneField(
+        Sanction, null=True, blank=True, on_delete=models.PROTECT, related_name="case"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("misconduct case")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.respondent_name} · {self.get_misconduct_display()}"

@@ -24,6 +24,7 @@ def record_sanction(sanction: Sanction, by) -> Sanction:
     sanction.subject_id = normalise_subject(sanction.subject_kind, sanction.subject_id)
     sanction.gates = [Gate(g).value for g in sanction.gates]
     is_new = sanction.pk is None
+    before = None if is_new else Sanction.objects.filter(pk=sanction.pk).values("status").first()
     if is_new:
         sanction.recorded_by = by
     sanction.full_clean()
@@ -42,6 +43,7 @@ def record_sanction(sanction: Sanction, by) -> Sanction:
             "decision": sanction.decision_no,
         },
     )
-    if sanction.status == Sanction.Status.EFFECTIVE:
+    took_effect = before is None or before["status"] != Sanction.Status.EFFECTIVE
+    if sanction.status == Sanction.Status.EFFECTIVE and took_effect:
         transaction.on_commit(lambda: sanction_in_force.send(Sanction, sanction=sanction))
     return sanction

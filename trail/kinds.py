@@ -12,6 +12,7 @@ class EventKind(models.TextChoices):
     PROJECT_TRANSITION = "project.transition", _("Project state changed")
     # Integrity
     VETO_CHECK = "integrity.veto_check", _("Veto check")
+    CASE_TRANSITION = "integrity.case", _("Misconduct case step")
     SANCTION_RECORDED = "integrity.sanction_recorded", _("Sanction recorded")
     # Funding
     REVIEW_SUBMITTED = "funding.review_submitted", _("Expert review submitted")

@@ -11,6 +11,8 @@ from django.utils import timezone
 from accounts.models import User
 from funding.services import record_expenditure
 from funding.states import ProjectStatus as S
+from integrity.cases import open_case, take_step
+from integrity.models import MisconductCase, MisconductType, SubjectKind
 from integrity.policy import VetoRefused
 from oversight.models import AcceptanceReview
 from workflows import demo
@@ -150,6 +152,20 @@ class Command(BaseCommand):
             perform(refused.pk, "submit", refused.pi, commitment=True)
         except VetoRefused:
             pass
+        # A report under investigation, for the integrity officer's desk.
+        case = open_case(
+            u["integrity"],
+            MisconductCase(
+                reporter="张某（实名）",
+                respondent_kind=SubjectKind.ORGANISATION,
+                respondent_id=demo.credit_code(99),
+                respondent_name="某检测中心",
+                misconduct=MisconductType.FABRICATION,
+                allegation="为多个项目出具的检测报告数据雷同，疑似伪造。",
+                evidence="三份检测报告复印件。",
+            ),
+        )
+        take_step(case.pk, "accept", u["integrity"])
         # One review in, two pending, on the project under expert review.
         reviewing = county.call.project_set.get(status=S.EXPERT_REVIEW)
         submit_expert_review(reviewing.pk, u["expert1"], 88, "技术路线清晰，建议立项。")
