@@ -76,6 +76,39 @@ class Sanction(models.Model):
             self.subject_id = normalise_subject(self.subject_kind, self.subject_id)
 
 
+class VetoOverride(models.Model):
+    """Letting one action through despite the veto: two people and a written reason (DESIGN §4)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second approval")
+        APPROVED = "approved", _("Approved, not yet used")
+        USED = "used", _("Used")
+
+    gate = models.CharField(_("gate"), max_length=20, choices=Gate.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    reason = models.TextField(_("written reason"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("veto override")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")),
+                name="override_needs_two_people",
+            )
+        ]
+
+
 class VetoCheck(models.Model):
     """What was checked, against which records, the verdict, by whom, when (DESIGN §4)."""
 
@@ -86,6 +119,10 @@ class VetoCheck(models.Model):
     consulted = models.JSONField(_("records consulted"), default=list)
     blocking = models.JSONField(_("blocking records"), default=list)
     passed = models.BooleanField(_("passed"))
+    # Set when a refused check was let through by a two-person override.
+    override = models.ForeignKey(
+        "VetoOverride", null=True, blank=True, on_delete=models.PROTECT, related_name="checks"
+    )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

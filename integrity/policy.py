@@ -92,8 +92,9 @@ def check_veto(
     return Verdict(gate=gate, subjects=list(subjects), consulted=consulted, blocking=blocking)
 
 
-def record_check(verdict: Verdict, obj: models.Model, checked_by) -> VetoCheck:
+def record_check(verdict: Verdict, obj: models.Model, checked_by, override=None) -> VetoCheck:
     return VetoCheck.objects.create(
+        override=override,
         gate=verdict.gate.value,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -13,6 +13,7 @@ class EventKind(models.TextChoices):
     # Integrity
     VETO_CHECK = "integrity.veto_check", _("Veto check")
     CASE_TRANSITION = "integrity.case", _("Misconduct case step")
+    VETO_OVERRIDE = "integrity.veto_override", _("Veto override")
     SANCTION_RECORDED = "integrity.sanction_recorded", _("Sanction recorded")
     # Funding
     REVIEW_SUBMITTED = "funding.review_submitted", _("Expert review submitted")

@@ -13,6 +13,7 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from funding.models import Expenditure
 from funding.states import BudgetCategory
+from integrity.models import Gate
 from oversight.models import AcceptanceReview, AuditEngagement, TechReport
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
@@ -249,3 +250,8 @@ class AdjustmentForm(forms.Form):
     to_category = forms.ChoiceField(label=_("to"), choices=BudgetCategory.choices)
     amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class OverrideForm(forms.Form):
+    gate = forms.ChoiceField(label=_("Gate"), choices=Gate.choices)
+    reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -24,6 +24,7 @@ from funding.models import Project
 from funding.states import RUNNING_STATES
 from funding.states import ProjectStatus as S
 from integrity.models import Gate
+from integrity.overrides import use_override
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
 from oversight import certificates
 from oversight import services as oversight
@@ -172,9 +173,12 @@ class ProjectLifecycle:
     def _gate(self, gate: Gate, subjects: list[Subject]) -> None:
         """The one-vote veto at a gate: refuse, or record that the check passed."""
         verdict = check_veto(subjects, gate)
-        if not verdict.passed:
+        override = None if verdict.passed else use_override(self.project, gate, self.actor)
+        if not verdict.passed and override is None:
             raise VetoRefused(verdict)
-        record_check(verdict, self.project, self.actor)
+        record_check(verdict, self.project, self.actor, override=override)
+        if override is not None:
+            self.note["override"] = override.pk
 
     # Application ---------------------------------------------------------------------------
 

@@ -2,7 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import api
-from .views import calls, cases, dashboard, inbox, notices, projects, reports, verify
+from .views import (
+    calls,
+    cases,
+    dashboard,
+    inbox,
+    notices,
+    overrides,
+    projects,
+    reports,
+    verify,
+)
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
@@ -19,6 +29,12 @@ urlpatterns = [
     path("projects/<int:pk>/do/<slug:name>/", projects.do_action, name="project-action"),
     path("projects/<int:pk>/review/", projects.review, name="project-review"),
     path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),
+    path("projects/<int:pk>/override/", overrides.ask, name="override-ask"),
+    path(
+        "projects/<int:pk>/override/<int:override_id>/approve/",
+        overrides.approve,
+        name="override-approve",
+    ),
     path("projects/<int:pk>/adjust/", projects.request_budget_adjustment, name="budget-adjust"),
     path(
         "projects/<int:pk>/adjustments/<int:adjustment_id>/decide/",

@@ -16,6 +16,8 @@ from funding.services import (
     record_expenditure,
 )
 from funding.states import ProjectStatus
+from integrity.models import VetoOverride
+from integrity.overrides import overrides_for
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
 from oversight.certificates import revoke
@@ -24,7 +26,7 @@ from trail.kinds import EventKind
 from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
-from ..forms import AdjustmentForm, ExpenditureForm, ReviewForm, form_for
+from ..forms import AdjustmentForm, ExpenditureForm, OverrideForm, ReviewForm, form_for
 from ..lifecycle import TransitionRefused, available_transitions, transition_labels
 
 
@@ -71,6 +73,10 @@ def project_page(request, pk: int):
             "certificate": Certificate.objects.filter(project=project).first(),
             "can_see_funds": can_see_fund_trail(request.user, project),
             "can_revoke": has_role(request.user, Role.STAFF),
+            "is_staff_user": has_role(request.user, Role.STAFF),
+            "is_leader": has_role(request.user, Role.LEADER),
+            "overrides": overrides_for(project).exclude(status=VetoOverride.Status.USED),
+            "override_form": OverrideForm(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },
     )

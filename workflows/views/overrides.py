@@ -1,0 +1,42 @@
+"""Asking for and approving a two-person override of the veto, from the project page."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from integrity.models import Gate
+from integrity.overrides import approve_override, overrides_for, request_override
+
+from ..forms import OverrideForm
+from .projects import attempt, visible_project
+
+
+@login_required
+@require_POST
+def ask(request, pk: int):
+    project = visible_project(request, pk)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        attempt(
+            request,
+            lambda: request_override(project, data["gate"], data["reason"], request.user),
+            _("The override waits for a leader's approval."),
+        )
+    else:
+        attempt(request, lambda: request_override(project, Gate.APPLY, "", request.user))
+    return redirect("project", pk=pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk: int, override_id: int):
+    project = visible_project(request, pk)
+    override = get_object_or_404(overrides_for(project), pk=override_id)
+    attempt(
+        request,
+        lambda: approve_override(override, project, request.user),
+        _("Override approved: the next check at that gate will let the action through."),
+    )
+    return redirect("project", pk=pk)
