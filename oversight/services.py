@@ -76,16 +76,13 @@ def file_tech_report(project: Project, data: dict) -> TechReport:
             )
     else:
         until = None
-    report, _created = TechReport.objects.update_or_create(
-        project=project,
-        defaults={
-            "title": data["title"].strip(),
-            "abstract": data["abstract"].strip(),
-            "keywords": (data.get("keywords") or "").strip(),
-            "access": access,
-            "embargo_until": until,
-        },
-    )
+    # The caller holds the project lock, so a plain read-then-write is safe (and cheaper
+    # than update_or_create's savepoint).
+    report = TechReport.objects.filter(project=project).first() or TechReport(project=project)
+    report.title, report.abstract = data["title"].strip(), data["abstract"].strip()
+    report.keywords = (data.get("keywords") or "").strip()
+    report.access, report.embargo_until = access, until
+    report.save()
     return report
 
 
