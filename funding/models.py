@@ -240,10 +240,17 @@ class Expenditure(models.Model):
     payee = models.CharField(_("payee"), max_length=200)
     method = models.CharField(_("payment method"), max_length=20, choices=Method.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # Set for imported rows: re-importing the same export adds nothing.
+    import_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("expenditure")
         ordering = ["spent_on", "voucher_no"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_positive"),
+            models.UniqueConstraint(
+                fields=["project", "import_key"],
+                condition=~Q(import_key=""),
+                name="expenditure_imported_once",
+            ),
         ]

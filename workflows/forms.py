@@ -255,3 +255,15 @@ class AdjustmentForm(forms.Form):
 class OverrideForm(forms.Form):
     gate = forms.ChoiceField(label=_("Gate"), choices=Gate.choices)
     reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LedgerImportForm(forms.Form):
+    file = forms.FileField(label=_("Finance software export (CSV or XLSX)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise ValidationError(_("Upload a .csv or .xlsx file."))
+        if upload.size > 5 * 1024 * 1024:
+            raise ValidationError(_("The file is larger than 5 MB."))
+        return upload

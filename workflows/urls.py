@@ -36,6 +36,7 @@ urlpatterns = [
         name="override-approve",
     ),
     path("projects/<int:pk>/adjust/", projects.request_budget_adjustment, name="budget-adjust"),
+    path("projects/<int:pk>/import/", projects.import_expenditures, name="ledger-import"),
     path(
         "projects/<int:pk>/adjustments/<int:adjustment_id>/decide/",
         projects.decide_budget_adjustment,

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 from funding.adjustments import decide_adjustment, request_adjustment
+from funding.ledger_import import import_ledger
 from funding.models import BudgetAdjustment
 from funding.services import (
     EDITABLE_STATES,
@@ -26,7 +27,14 @@ from trail.kinds import EventKind
 from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
-from ..forms import AdjustmentForm, ExpenditureForm, OverrideForm, ReviewForm, form_for
+from ..forms import (
+    AdjustmentForm,
+    ExpenditureForm,
+    LedgerImportForm,
+    OverrideForm,
+    ReviewForm,
+    form_for,
+)
 from ..lifecycle import TransitionRefused, available_transitions, transition_labels
 
 
@@ -152,10 +160,45 @@ def funds_page(request, pk: int):
             "trail": fund_trail(project),
             "form": form,
             "adjustment_form": AdjustmentForm() if is_pi else None,
+            "import_form": LedgerImportForm() if is_pi else None,
             "adjustments": project.adjustments.select_related("requested_by"),
             "can_decide": has_role(request.user, Role.STAFF),
         },
     )
+
+
+@login_required
+@require_POST
+def import_expenditures(request, pk: int):
+    project = visible_project(request, pk)
+    form = LedgerImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("file", [])))
+        return redirect("project-funds", pk=pk)
+    upload = form.cleaned_data["file"]
+    outcome = []
+    attempt(
+        request,
+        lambda: outcome.append(import_ledger(project, request.user, upload.read(), upload.name)),
+        _("The export has been read."),
+    )
+    if outcome:
+        result = outcome[0]
+        for error in result.errors[:20]:
+            messages.error(request, error)
+        if len(result.errors) > 20:
+            messages.error(request, _("… and %(n)d more rows.") % {"n": len(result.errors) - 20})
+        if result.errors:
+            messages.error(
+                request, _("Nothing was imported: correct the file and upload it again.")
+            )
+        else:
+            messages.success(
+                request,
+                _("%(new)d entries imported, %(old)d already there.")
+                % {"new": result.imported, "old": result.already_there},
+            )
+    return redirect("project-funds", pk=pk)
 
 
 @login_required
