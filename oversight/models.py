@@ -119,3 +119,47 @@ class Certificate(models.Model):
             if Certificate.objects.filter(pk=self.pk).exclude(sha256="").exists():
                 raise RuntimeError("An issued certificate's file cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class InspectionDraw(models.Model):
+    """双随机、一公开: random projects, random inspectors, results published (DESIGN §6).
+
+    The population and the seed are kept, so anyone can redo the draw and get the same.
+    """
+
+    seed = models.CharField(_("seed"), max_length=64)
+    population = models.JSONField(_("projects in the pool"), default=list)
+    inspector_pool = models.JSONField(_("inspectors in the pool"), default=list)
+    projects = models.ManyToManyField(Project, verbose_name=_("projects drawn"), related_name="+")
+    inspectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("inspectors drawn"), related_name="+"
+    )
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("random inspection draw")
+        ordering = ["-drawn_at"]
+
+
+class InspectionResult(models.Model):
+    class Conclusion(models.TextChoices):
+        COMPLIANT = "compliant", _("Compliant")
+        RECTIFY = "rectify", _("Rectification required")
+
+    draw = models.ForeignKey(InspectionDraw, on_delete=models.PROTECT, related_name="results")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="inspections")
+    conclusion = models.CharField(_("conclusion"), max_length=20, choices=Conclusion.choices)
+    finding = models.TextField(_("finding"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection result")
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "project"], name="one_result_per_draw")
+        ]

@@ -20,5 +20,7 @@ class EventKind(models.TextChoices):
     BUDGET_ADJUSTMENT = "funding.budget_adjustment", _("Budget adjustment")
     EXPENDITURE_RECORDED = "funding.expenditure_recorded", _("Expenditure recorded")
     # Oversight
+    INSPECTION_DRAWN = "oversight.inspection_drawn", _("Random inspection drawn")
+    INSPECTION_RESULT = "oversight.inspection_result", _("Inspection result recorded")
     CERTIFICATE_GENERATED = "oversight.certificate_generated", _("Certificate PDF generated")
     CERTIFICATE_REVOKED = "oversight.certificate_revoked", _("Certificate revoked")

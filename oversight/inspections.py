@@ -1,0 +1,98 @@
+"""双随机、一公开: a seeded, reproducible draw of projects and inspectors, results public.
+
+The pool is every project in progress and every expert reviewer, in id order; the draw
+is `random.Random(seed).sample` over each. Keeping the pool and the seed lets anyone
+repeat the draw (`redo_draw`) and see that nobody picked.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role, has_role
+from funding.models import Project
+from funding.states import ProjectStatus
+from trail.kinds import EventKind
+from trail.services import record
+
+from .models import InspectionDraw, InspectionResult
+
+
+def _sample(seed: str, pool: list[int], size: int) -> list[int]:
+    return sorted(random.Random(f"{seed}|{len(pool)}").sample(pool, size))
+
+
+def redo_draw(seed: str, population: list[int], inspector_pool: list[int], n: int, m: int):
+    return _sample(seed, population, n), _sample(seed + "|inspectors", inspector_pool, m)
+
+
+@transaction.atomic
+def draw_inspections(by, n_projects: int, n_inspectors: int, seed: str = "") -> InspectionDraw:
+    if not has_role(by, Role.STAFF):
+        raise PermissionDenied(_("Only bureau staff draw inspections."))
+    population = list(
+        Project.objects.filter(status=ProjectStatus.IN_PROGRESS)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    inspector_pool = list(
+        get_user_model()
+        .objects.filter(groups__name=Role.EXPERT.value, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not 1 <= n_projects <= len(population):
+        raise ValidationError(
+            _("Draw between 1 and %(n)d projects (those in progress).") % {"n": len(population)}
+        )
+    if not 1 <= n_inspectors <= len(inspector_pool):
+        raise ValidationError(
+            _("Draw between 1 and %(n)d inspectors.") % {"n": len(inspector_pool)}
+        )
+    seed = seed.strip() or secrets.token_hex(8)
+    projects, inspectors = redo_draw(seed, population, inspector_pool, n_projects, n_inspectors)
+    draw = InspectionDraw.objects.create(
+        seed=seed, population=population, inspector_pool=inspector_pool, drawn_by=by
+    )
+    draw.projects.set(projects)
+    draw.inspectors.set(inspectors)
+    record(
+        EventKind.INSPECTION_DRAWN,
+        draw,
+        actor=by,
+        data={
+            "seed": seed,
+            "projects": projects,
+            "inspectors": inspectors,
+            "pool": len(population),
+        },
+    )
+    return draw
+
+
+@transaction.atomic
+def record_result(draw: InspectionDraw, project: Project, by, conclusion: str, finding: str):
+    if not (has_role(by, Role.STAFF) or draw.inspectors.filter(pk=by.pk).exists()):
+        raise PermissionDenied(_("Only staff or a drawn inspector record results."))
+    if not draw.projects.filter(pk=project.pk).exists():
+        raise ValidationError(_("That project was not drawn."))
+    if conclusion not in InspectionResult.Conclusion.values or not finding.strip():
+        raise ValidationError(_("Give a conclusion and what was found."))
+    if InspectionResult.objects.filter(draw=draw, project=project).exists():
+        raise ValidationError(_("This project's result is already recorded."))
+    result = InspectionResult.objects.create(
+        draw=draw, project=project, conclusion=conclusion, finding=finding.strip(), recorded_by=by
+    )
+    record(
+        EventKind.INSPECTION_RESULT,
+        project,
+        actor=by,
+        data={"draw": draw.pk, "conclusion": conclusion, "finding": result.finding},
+    )
+    return result
