@@ -14,6 +14,7 @@ from funding.states import ProjectStatus as S
 from integrity.cases import open_case, take_step
 from integrity.models import MisconductCase, MisconductType, SubjectKind
 from integrity.policy import VetoRefused
+from oversight.inspections import draw_inspections, record_result
 from oversight.models import AcceptanceReview
 from workflows import demo
 from workflows.actions import perform, submit_expert_review
@@ -152,6 +153,15 @@ class Command(BaseCommand):
             perform(refused.pk, "submit", refused.pi, commitment=True)
         except VetoRefused:
             pass
+        # A published random inspection with one result.
+        draw = draw_inspections(u["staff"], 1, 1, seed="2026-demo")
+        record_result(
+            draw,
+            draw.projects.get(),
+            draw.inspectors.get(),
+            "rectify",
+            "两笔现金支付缺少审批签字，限期整改。",
+        )
         # A report under investigation, for the integrity officer's desk.
         case = open_case(
             u["integrity"],
