@@ -122,6 +122,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="kjjg")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A config beat` sends the daily reminders of progress reports due.
+CELERY_BEAT_SCHEDULE = {
+    "remind-due-reports": {"task": "oversight.tasks.remind_due_reports", "schedule": 24 * 3600},
+}
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@kjj.example.gov.cn")
 
 # Funding rules from DESIGN §6: thresholds in yuan.
 SPECIAL_AUDIT_THRESHOLD = env("SPECIAL_AUDIT_THRESHOLD", default="500000")

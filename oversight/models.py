@@ -163,3 +163,25 @@ class InspectionResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["draw", "project"], name="one_result_per_draw")
         ]
+
+
+class ProgressReport(models.Model):
+    """事中监管: the annual and mid-term reports a running project owes (DESIGN §6)."""
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Annual report")
+        MIDTERM = "midterm", _("Mid-term report")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports_due")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    due_on = models.DateField(_("due on"))
+    summary = models.TextField(_("progress summary"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("progress report")
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind", "due_on"], name="report_once")
+        ]

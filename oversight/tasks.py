@@ -6,3 +6,11 @@ def generate_certificate(self, certificate_id: int) -> str:
     from .certificates import generate_pdf
 
     return generate_pdf(certificate_id).sha256
+
+
+@shared_task
+def remind_due_reports() -> int:
+    """Run daily by Celery beat (CELERY_BEAT_SCHEDULE in config/settings.py)."""
+    from .supervision import send_reminders
+
+    return send_reminders()

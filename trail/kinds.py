@@ -22,5 +22,6 @@ class EventKind(models.TextChoices):
     # Oversight
     INSPECTION_DRAWN = "oversight.inspection_drawn", _("Random inspection drawn")
     INSPECTION_RESULT = "oversight.inspection_result", _("Inspection result recorded")
+    PROGRESS_REPORT = "oversight.progress_report", _("Progress report submitted")
     CERTIFICATE_GENERATED = "oversight.certificate_generated", _("Certificate PDF generated")
     CERTIFICATE_REVOKED = "oversight.certificate_revoked", _("Certificate revoked")

@@ -26,7 +26,7 @@ from funding.states import ProjectStatus as S
 from integrity.models import Gate
 from integrity.overrides import use_override
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
-from oversight import certificates
+from oversight import certificates, supervision
 from oversight import services as oversight
 from oversight.models import AcceptanceReview
 from trail.kinds import EventKind
@@ -314,8 +314,10 @@ class ProjectLifecycle:
         permission=STAFF,
     )
     def sign_contract(self):
-        """任务书: the approved budget is frozen from here on."""
+        """任务书: the approved budget is frozen from here on; progress reports are planned."""
         self._gate(Gate.CONTRACT, funding.veto_subjects(self.project))
+        plan = supervision.plan_reports(self.project)
+        self.note["reports_planned"] = len(plan)
 
     # Money and execution ------------------------------------------------------------------
 

@@ -39,6 +39,11 @@ urlpatterns = [
     path("projects/<int:pk>/adjust/", projects.request_budget_adjustment, name="budget-adjust"),
     path("projects/<int:pk>/import/", projects.import_expenditures, name="ledger-import"),
     path(
+        "projects/<int:pk>/reports/<int:report_id>/submit/",
+        projects.submit_progress_report,
+        name="progress-report",
+    ),
+    path(
         "projects/<int:pk>/adjustments/<int:adjustment_id>/decide/",
         projects.decide_budget_adjustment,
         name="budget-adjust-decide",

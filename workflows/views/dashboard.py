@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from accounts.roles import Role, has_role
 from oversight import dashboard
+from oversight.supervision import overdue_reports
 
 
 @login_required
@@ -18,5 +19,6 @@ def dashboard_page(request):
             "money": dashboard.money(),
             "overdue": dashboard.overdue_acceptance(),
             "integrity": dashboard.integrity_watch(),
+            "late_reports": overdue_reports(),
         },
     )

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from accounts.roles import roles_of
 from oversight.access import projects_visible_to
+from oversight.supervision import open_reports
 
 from ..actions import inbox
 
@@ -20,8 +21,9 @@ def inbox_page(request):
         for task in tasks
     ]
     projects = projects_visible_to(request.user).select_related("applicant_org", "call")[:50]
+    reports = open_reports().filter(project__pi=request.user)
     return render(
         request,
         "workflows/inbox.html",
-        {"tasks": rows, "projects": projects, "roles": roles_of(request.user)},
+        {"tasks": rows, "projects": projects, "roles": roles_of(request.user), "reports": reports},
     )

@@ -22,7 +22,8 @@ from integrity.overrides import overrides_for
 from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
 from oversight.certificates import revoke
-from oversight.models import Certificate
+from oversight.models import Certificate, ProgressReport
+from oversight.supervision import submit_report
 from trail.kinds import EventKind
 from trail.services import history_of
 
@@ -85,6 +86,7 @@ def project_page(request, pk: int):
             "is_leader": has_role(request.user, Role.LEADER),
             "overrides": overrides_for(project).exclude(status=VetoOverride.Status.USED),
             "override_form": OverrideForm(),
+            "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },
     )
@@ -165,6 +167,20 @@ def funds_page(request, pk: int):
             "can_decide": has_role(request.user, Role.STAFF),
         },
     )
+
+
+@login_required
+@require_POST
+def submit_progress_report(request, pk: int, report_id: int):
+    project = visible_project(request, pk)
+    report = get_object_or_404(ProgressReport, pk=report_id, project=project)
+    summary = request.POST.get("summary", "")
+    attempt(
+        request,
+        lambda: submit_report(report, request.user, summary),
+        _("The progress report has been submitted."),
+    )
+    return redirect("project", pk=pk)
 
 
 @login_required
