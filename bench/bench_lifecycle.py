@@ -315,7 +315,9 @@ def _run(args, db) -> int:
     def review_direct(project, expert, stats):
         with transaction.atomic():
             locked = lock_project(project.pk)
-            funding.record_review(locked, expert, 85, "选题意义明确，技术路线可行。")
+            funding.record_review(
+                locked, expert, 85, "选题意义明确，技术路线可行。", no_conflict=True
+            )
 
     fire_stats = Stats()
     walk(fire_set, fire, fire_stats, review_direct)
@@ -327,7 +329,9 @@ def _run(args, db) -> int:
         connection.queries_log.clear()
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
-            submit_expert_review(project.pk, expert, 85, "选题意义明确，技术路线可行。")
+            submit_expert_review(
+                project.pk, expert, 85, "选题意义明确，技术路线可行。", no_conflict=True
+            )
             elapsed = time.perf_counter() - start
         review_stats.add("submit_expert_review", elapsed, ctx.captured_queries)
 

@@ -129,6 +129,7 @@ RULES = [
 ]
 
 
-def fund_trail_flags(project: Project) -> list[Flag]:
-    entries = list(project.expenditures.all())
+def fund_trail_flags(project: Project, entries: list[Expenditure] | None = None) -> list[Flag]:
+    if entries is None:
+        entries = list(project.expenditures.all())
     return [flag for rule in RULES for flag in rule(project, entries)]

@@ -62,6 +62,8 @@ class ImportResult:
 def read_rows(content: bytes, filename: str) -> list[list[str]]:
     if filename.lower().endswith(".xlsx"):
         return _xlsx_rows(content)
+    if not filename.lower().endswith(".csv"):
+        raise ValidationError(_("Upload a .csv or .xlsx file."))
     for encoding in ("utf-8-sig", "gb18030"):  # finance software often exports GBK
         try:
             text = content.decode(encoding)

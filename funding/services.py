@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from integrity.policy import Subject
 from trail.kinds import EventKind
 from trail.services import record
 
-from .budget import CENT, budget_problems
+from .budget import budget_problems
 from .flags import fund_trail_flags
 from .models import (
     BudgetLine,
@@ -36,11 +36,6 @@ from .states import BudgetCategory, ProjectStatus
 def call_is_open(call: Call, on_date: datetime.date | None = None) -> bool:
     on_date = on_date or timezone.localdate()
     return call.opens_on <= on_date <= call.closes_on
-
-
-def open_calls(on_date: datetime.date | None = None):
-    on_date = on_date or timezone.localdate()
-    return Call.objects.filter(opens_on__lte=on_date, closes_on__gte=on_date)
 
 
 def _check_project_fields(call: Call, data: dict) -> None:
@@ -197,8 +192,14 @@ def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
     )
 
 
-def record_review(project: Project, expert, score: int, opinion: str) -> ExpertAssignment:
+def record_review(
+    project: Project, expert, score: int, opinion: str, *, no_conflict: bool
+) -> ExpertAssignment:
     """An expert's score and opinion, with the no-conflict declaration (回避声明)."""
+    if not no_conflict:
+        raise ValidationError(
+            _("Declare that you have no conflict of interest, or ask to be excused.")
+        )
     if project.status != ProjectStatus.EXPERT_REVIEW:
         raise ValidationError(_("This project is not under expert review."))
     assignment = (
@@ -301,15 +302,11 @@ def budget_lines_in_order(project: Project) -> list[BudgetLine]:
 
 def fund_trail(project: Project) -> dict:
     """Budget vs disbursed vs spent per category, with every voucher (the auditor's view)."""
-    # SQLite sums decimals without their scale; quantize so 85000 reads 85000.00.
-    spent = {
-        category: Decimal(total).quantize(CENT)
-        for category, total in project.expenditures.values_list("category")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    }
-    vouchers = list(project.expenditures.all())
-    flags = fund_trail_flags(project)
+    vouchers = list(project.expenditures.all())  # read once: totals, flags and the list
+    spent: dict[str, Decimal] = {}
+    for voucher in vouchers:
+        spent[voucher.category] = spent.get(voucher.category, Decimal("0.00")) + voucher.amount
+    flags = fund_trail_flags(project, vouchers)
     rows = []
     for line in budget_lines_in_order(project):
         budget = line.current

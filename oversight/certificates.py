@@ -6,12 +6,13 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role, has_role
 from funding.models import Project
 from trail.kinds import EventKind
 from trail.services import record
@@ -100,6 +101,8 @@ def check_file(certificate: Certificate, content: bytes) -> bool:
 
 @transaction.atomic
 def revoke(certificate: Certificate, reason: str, by) -> Certificate:
+    if not has_role(by, Role.STAFF):
+        raise PermissionDenied(_("Only bureau staff revoke certificates."))
     if not reason.strip():
         raise ValidationError(_("A revocation needs a reason."))
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)

@@ -124,3 +124,5 @@ def test_only_the_integrity_officer_handles_cases(client, county):
     client.force_login(county.users["integrity"])
     page = client.get(reverse("case", args=[case.pk])).content.decode()
     assert 'data-step="accept"' in page
+    number = county.users["applicant2"].id_number
+    assert number not in page and f"{number[:6]}********{number[-4:]}" in page

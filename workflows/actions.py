@@ -34,10 +34,12 @@ def perform(project_id: int, name: str, actor, **kwargs) -> Project:
         raise
 
 
-def submit_expert_review(project_id: int, expert, score: int, opinion: str) -> Project:
+def submit_expert_review(
+    project_id: int, expert, score: int, opinion: str, *, no_conflict: bool
+) -> Project:
     with transaction.atomic():
         project = lock_project(project_id)
-        funding.record_review(project, expert, score, opinion)
+        funding.record_review(project, expert, score, opinion, no_conflict=no_conflict)
         process = ProjectProcess.objects.get(project=project)
         process.project = project
         for task in _open_tasks(process):

@@ -236,7 +236,11 @@ def advance(county: County, project: Project, target: str) -> Project:
             pending = project.assignments.filter(submitted_at__isnull=True)
             for assignment in pending.select_related("expert"):
                 submit_expert_review(
-                    project.pk, assignment.expert, 85, "选题意义明确，技术路线可行。"
+                    project.pk,
+                    assignment.expert,
+                    85,
+                    "选题意义明确，技术路线可行。",
+                    no_conflict=True,
                 )
         project = perform(project.pk, name, actor, **kwargs)
         assert project.status == state, (name, project.status)

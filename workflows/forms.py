@@ -176,8 +176,10 @@ def form_for(name: str, project, data=None) -> ActionForm:
 
 
 class ReviewForm(forms.Form):
+    # Not required here: the service refuses a review without it, on every path.
     no_conflict = forms.BooleanField(
         label=_("I have no conflict of interest with this application (回避声明)."),
+        required=False,
     )
     score = forms.IntegerField(label=_("Score (0-100)"), min_value=0, max_value=100)
     opinion = forms.CharField(label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -261,9 +263,7 @@ class LedgerImportForm(forms.Form):
     file = forms.FileField(label=_("Finance software export (CSV or XLSX)"))
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise ValidationError(_("Upload a .csv or .xlsx file."))
+        upload = self.cleaned_data["file"]  # its kind is checked by the import service
         if upload.size > 5 * 1024 * 1024:
             raise ValidationError(_("The file is larger than 5 MB."))
         return upload

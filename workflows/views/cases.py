@@ -9,10 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
-from integrity.cases import CaseRefused, case_steps, open_case, step_labels, take_step
-from integrity.models import Gate, MisconductCase, Severity
+from integrity.cases import case_steps, open_case, step_labels, take_step
+from integrity.models import Gate, MisconductCase, Severity, SubjectKind
 from trail.services import history_of
+
+from .feedback import attempt
 
 
 class CaseForm(forms.ModelForm):
@@ -110,6 +113,10 @@ def case_page(request, pk: int):
         "workflows/case.html",
         {
             "case": case,
+            # A person's number is shown masked: enough to recognise, not to copy.
+            "respondent_number": mask_id_number(case.respondent_id)
+            if case.respondent_kind == SubjectKind.PERSON
+            else case.respondent_id,
             "steps": steps,
             "history": [
                 {"event": e, "label": labels.get(e.data.get("step"), _("Report registered"))}
@@ -127,12 +134,7 @@ def case_step(request, pk: int, name: str):
     if form is not None and not form.is_valid():
         messages.error(request, _("Please fill in the step's fields."))
         return redirect("case", pk=pk)
-    try:
-        take_step(pk, name, request.user, **(form.cleaned_data if form else {}))
-    except CaseRefused as refused:
-        messages.error(request, str(refused))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Done."))
+    attempt(
+        request, lambda: take_step(pk, name, request.user, **(form.cleaned_data if form else {}))
+    )
     return redirect("case", pk=pk)

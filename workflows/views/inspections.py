@@ -11,7 +11,7 @@ from funding.models import Project
 from oversight.inspections import draw_inspections, record_result
 from oversight.models import InspectionDraw, InspectionResult
 
-from .projects import attempt
+from .feedback import FAILED, attempt
 
 
 class DrawForm(forms.Form):
@@ -38,18 +38,16 @@ def draw_list(request):
     can_draw = has_role(request.user, Role.STAFF)
     form = DrawForm(request.POST or None) if can_draw else None
     if form is not None and request.method == "POST" and form.is_valid():
-        data, made = form.cleaned_data, []
-        attempt(
+        data = form.cleaned_data
+        draw = attempt(
             request,
-            lambda: made.append(
-                draw_inspections(
-                    request.user, data["n_projects"], data["n_inspectors"], data["seed"]
-                )
+            lambda: draw_inspections(
+                request.user, data["n_projects"], data["n_inspectors"], data["seed"]
             ),
             _("Drawn. The seed and the pool are published with the result."),
         )
-        if made:
-            return redirect("inspection", pk=made[0].pk)
+        if draw is not FAILED:
+            return redirect("inspection", pk=draw.pk)
     return render(request, "workflows/inspections.html", {"draws": draws[:50], "form": form})
 
 

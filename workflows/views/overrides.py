@@ -1,15 +1,16 @@
 """Asking for and approving a two-person override of the veto, from the project page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrity.models import Gate
 from integrity.overrides import approve_override, overrides_for, request_override
 
 from ..forms import OverrideForm
-from .projects import attempt, visible_project
+from .feedback import attempt
+from .projects import visible_project
 
 
 @login_required
@@ -25,7 +26,7 @@ def ask(request, pk: int):
             _("The override waits for a leader's approval."),
         )
     else:
-        attempt(request, lambda: request_override(project, Gate.APPLY, "", request.user))
+        messages.error(request, _("Choose the gate and write the reason for the override."))
     return redirect("project", pk=pk)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +19,6 @@ from funding.services import (
 from funding.states import ProjectStatus
 from integrity.models import VetoOverride
 from integrity.overrides import overrides_for
-from integrity.policy import VetoRefused
 from oversight.access import can_see_fund_trail, projects_visible_to
 from oversight.certificates import revoke
 from oversight.models import Certificate, ProgressReport
@@ -36,7 +35,8 @@ from ..forms import (
     ReviewForm,
     form_for,
 )
-from ..lifecycle import TransitionRefused, available_transitions, transition_labels
+from ..lifecycle import available_transitions, transition_labels
+from .feedback import FAILED, attempt
 
 
 def visible_project(request, pk: int):
@@ -106,22 +106,6 @@ def do_action(request, pk: int, name: str):
     return redirect("project", pk=pk)
 
 
-def attempt(request, action, success: str | None = None) -> bool:
-    """Run a service call; tell the user what happened, refusals included, in their words."""
-    try:
-        action()
-    except VetoRefused as refused:
-        messages.error(request, str(refused))
-    except (TransitionRefused, PermissionDenied) as refused:
-        messages.error(request, str(refused) or _("You may not do this on this project."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success or _("Done."))
-        return True
-    return False
-
-
 @login_required
 @require_POST
 def review(request, pk: int):
@@ -133,7 +117,13 @@ def review(request, pk: int):
     data = form.cleaned_data
     attempt(
         request,
-        lambda: submit_expert_review(project.pk, request.user, data["score"], data["opinion"]),
+        lambda: submit_expert_review(
+            project.pk,
+            request.user,
+            data["score"],
+            data["opinion"],
+            no_conflict=data["no_conflict"],
+        ),
         _("Your review has been submitted."),
     )
     return redirect("project", pk=pk)
@@ -152,7 +142,7 @@ def funds_page(request, pk: int):
             lambda: record_expenditure(project, request.user, form.cleaned_data),
             _("The expenditure has been recorded."),
         )
-        if recorded:
+        if recorded is not FAILED:
             return redirect("project-funds", pk=pk)
     return render(
         request,
@@ -192,14 +182,12 @@ def import_expenditures(request, pk: int):
         messages.error(request, " ".join(form.errors.get("file", [])))
         return redirect("project-funds", pk=pk)
     upload = form.cleaned_data["file"]
-    outcome = []
-    attempt(
+    result = attempt(
         request,
-        lambda: outcome.append(import_ledger(project, request.user, upload.read(), upload.name)),
+        lambda: import_ledger(project, request.user, upload.read(), upload.name),
         _("The export has been read."),
     )
-    if outcome:
-        result = outcome[0]
+    if result is not FAILED:
         for error in result.errors[:20]:
             messages.error(request, error)
         if len(result.errors) > 20:
@@ -256,7 +244,7 @@ def decide_budget_adjustment(request, pk: int, adjustment_id: int):
 def revoke_certificate(request, pk: int):
     project = visible_project(request, pk)
     if not has_role(request.user, Role.STAFF):
-        raise PermissionDenied
+        raise PermissionDenied  # a clear 403 here; the service refuses on every path
     certificate = get_object_or_404(Certificate, project=project)
     attempt(
         request,
