@@ -32,11 +32,12 @@ messages: deps
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 fonts: deps
-	$(BIN)/python -c "import django,os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup(); from oversight.fonts import ensure_certificate_fonts; ensure_certificate_fonts()"
+	$(BIN)/python -c "import django,os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup(); from documents.fonts import ensure_fonts; ensure_fonts()"
 
 demo: deps messages fonts
 	mkdir -p var
 	$(BIN)/python manage.py migrate -v0
+	$(BIN)/python manage.py trail_key --quiet
 	$(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)/
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --insecure
 

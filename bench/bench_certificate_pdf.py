@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_certificate_pdf.py [--n 20] [--pdf-variant none]
     .venv/bin/python bench/bench_certificate_pdf.py --rebuild-fonts   # time the font build
 
-Builds the compact certificate fonts if missing (oversight.fonts), renders one
+Builds the compact PDF fonts if missing (documents.fonts), renders one
 certificate cold (the first call in the process, as in a fresh Celery worker), then N
 warm ones with different serials, and one whose names hold characters outside the
 compact font (they come from the full Noto face: slower, but must still render).
@@ -41,7 +41,7 @@ def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--pdf-variant",
         default=None,
-        help="override oversight.pdf.PDF_VARIANT ('none' for plain PDF), to compare",
+        help="override documents.pdf.PDF_VARIANT ('none' for plain PDF), to compare",
     )
     parser.add_argument(
         "--rebuild-fonts",
@@ -110,11 +110,11 @@ def _page_count(pdf: bytes) -> int | None:
 
 
 def _time_font_build() -> float:
-    from oversight import fonts
+    from documents import fonts
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        for key in fonts.ensure_certificate_fonts():
+        for key in fonts.ensure_fonts():
             fonts.build_font(key, Path(tmp) / f"{key}.otf")
         return time.perf_counter() - start
 
@@ -138,14 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     start = time.perf_counter()
     _setup_django()
-    from oversight import fonts, pdf
+    from documents import fonts
+    from documents import pdf as engine
+    from oversight import pdf
 
     import_seconds = time.perf_counter() - start
     if args.pdf_variant is not None:
-        pdf.PDF_VARIANT = None if args.pdf_variant == "none" else args.pdf_variant
+        engine.PDF_VARIANT = None if args.pdf_variant == "none" else args.pdf_variant
 
     built = not all(path.exists() for path in map(fonts.font_path, ("regular", "bold")))
-    font_seconds, font_paths = _timed(fonts.ensure_certificate_fonts)
+    font_seconds, font_paths = _timed(fonts.ensure_fonts)
     rebuild_seconds = _time_font_build() if args.rebuild_fonts else None
 
     cold, first = _timed(pdf.render_certificate_pdf, _sample(0))
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "bench": "certificate_pdf",
         "n": args.n,
-        "pdf_variant": pdf.PDF_VARIANT,
+        "pdf_variant": engine.PDF_VARIANT,
         "import_setup_seconds": round(import_seconds, 3),
         "fonts_built_now": built,
         "font_ensure_seconds": round(font_seconds, 3),
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"rare characters (full Noto fallback): {rare_seconds:.3f} s")
     print(f"PDF size: {result['pdf_kb']} KB ({result['rare_chars_pdf_kb']} KB with rare chars)")
-    print(f"variant: {pdf.PDF_VARIANT}; pages {result['pages']}; text ok {result['text_ok']}")
+    print(f"variant: {engine.PDF_VARIANT}; pages {result['pages']}; text ok {result['text_ok']}")
     print(
         f"machine: {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, "
         f"WeasyPrint {m['weasyprint']}, HarfBuzz-subset {'yes' if m['harfbuzz_subset'] else 'no'}, "

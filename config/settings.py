@@ -27,10 +27,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_filters",
+    "django_tables2",
     "viewflow",
     "viewflow.workflow",
     "accounts",
     "trail",
+    "documents",
     "integrity",
     "funding",
     "oversight",
@@ -123,8 +126,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="kjjg")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # `celery -A config beat` sends the daily reminders of progress reports due.
+# Daily jobs of `celery -A config beat`.
+DAY = 24 * 3600
 CELERY_BEAT_SCHEDULE = {
-    "remind-due-reports": {"task": "oversight.tasks.remind_due_reports", "schedule": 24 * 3600},
+    # Progress reports due: one reminder a day.
+    "remind-due-reports": {"task": "oversight.tasks.remind_due_reports", "schedule": DAY},
+    # A sanction whose start has come suspends the subject's projects on its day.
+    "enforce-sanctions": {"task": "integrity.tasks.enforce_sanctions_in_force", "schedule": DAY},
+    # Acceptance overdue by ACCEPTANCE_OVERDUE_CASE_MONTHS proposes an integrity case.
+    "propose-overdue-cases": {
+        "task": "oversight.tasks.propose_overdue_acceptance_cases",
+        "schedule": DAY,
+    },
+    # The trail's head, signed with a key outside the database.
+    "checkpoint-trail": {"task": "trail.tasks.checkpoint_trail", "schedule": DAY},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -143,6 +158,19 @@ APPROVAL_THRESHOLD = env("APPROVAL_THRESHOLD", default="50000")
 LAST_MONTH_RUSH_SHARE = env("LAST_MONTH_RUSH_SHARE", default="0.3")
 BUREAU_NAME = env("BUREAU_NAME", default="示范县科学技术局")
 
+# Integrity (DESIGN §4, §7). No two-person override ever opens a gate to these severities
+# or measures (严重/特别严重; 禁止承担或参与).
+VETO_NO_OVERRIDE_SEVERITIES = env.list(
+    "VETO_NO_OVERRIDE_SEVERITIES", default=["severe", "extreme"]
+)
+VETO_NO_OVERRIDE_MEASURES = env.list("VETO_NO_OVERRIDE_MEASURES", default=["ban"])
+# Days to file an appeal (申诉) after the decision is served, and a review (复查) after
+# the appeal's answer; both unverified defaults, set them from the local rules.
+APPEAL_DAYS = env.int("APPEAL_DAYS", default=15)
+REVIEW_DAYS = env.int("REVIEW_DAYS", default=15)
+# Acceptance this many months overdue proposes a misconduct case (DESIGN §6).
+ACCEPTANCE_OVERDUE_CASE_MONTHS = env.int("ACCEPTANCE_OVERDUE_CASE_MONTHS", default=6)
+
 # Production hardening: on when DJANGO_DEBUG is off and DJANGO_SECURE is on (behind TLS).
 if env.bool("DJANGO_SECURE", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -153,6 +181,16 @@ if env.bool("DJANGO_SECURE", default=False):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---
+# TRAIL_SIGNING_KEY: an Ed25519 private key as PEM (PKCS#8) text; if empty, the PEM file
+# TRAIL_SIGNING_KEY_FILE is read (relative paths from the project root; `trail_key` makes it).
+TRAIL_SIGNING_KEY = env("TRAIL_SIGNING_KEY", default="")
+TRAIL_SIGNING_KEY_FILE = env("TRAIL_SIGNING_KEY_FILE", default=str(VAR_DIR / "trail-signing.key"))
+# Public keys of earlier (rotated) signing keys, base64 of the raw 32 bytes, comma-separated.
+TRAIL_PUBLIC_KEYS = env.list("TRAIL_PUBLIC_KEYS", default=[])
+# The daily job `checkpoint-trail` is in CELERY_BEAT_SCHEDULE above.
+# --- end of trail checkpoints ---
 
 LOGGING = {
     "version": 1,

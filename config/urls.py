@@ -4,5 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("integrity/", include("integrity.urls")),
+    path("trail/", include("trail.urls")),
+    path("account/", include("accounts.urls")),
     path("", include("workflows.urls")),
 ]

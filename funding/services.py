@@ -8,13 +8,15 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role, has_role
-from integrity.models import SubjectKind
+from integrity.gates import guard
+from integrity.models import Gate, SubjectKind
 from integrity.policy import Subject
 from trail.kinds import EventKind
 from trail.services import record
@@ -66,6 +68,7 @@ def create_project(user, call: Call, data: dict) -> Project:
     """File a draft project for the user's organisation; `data` comes from a validated form."""
     if not has_role(user, Role.APPLICANT) or user.organisation_id is None:
         raise PermissionDenied(_("Only an applicant with an organisation can file projects."))
+    require_identity(user)
     if not call_is_open(call):
         raise ValidationError(_("This call is not open for applications."))
     _check_project_fields(call, data)
@@ -142,18 +145,37 @@ def application_snapshot(project: Project) -> dict:
     }
 
 
+class IdentityMissing(ValidationError):
+    """A person acts at a gate without an ID number on their account."""
+
+
+def require_identity(user) -> None:
+    """Nobody acts at a gate unidentified: refuse, saying where to add the number."""
+    if not user.id_number:
+        raise IdentityMissing(
+            _(
+                "%(name)s has no ID number on the account. Add it on the account page "
+                "(%(url)s) before applying, reviewing, auditing or inspecting."
+            )
+            % {"name": user, "url": reverse("account-identity")}
+        )
+
+
 def veto_subjects(project: Project) -> list[Subject]:
-    """Everyone the veto covers for a project: PI, team, applicant and partners."""
+    """Everyone the veto covers for a project: PI, team, applicant and partners.
+
+    A subject without an ID number or credit code is listed all the same: the check
+    then refuses instead of leaving them out.
+    """
     subjects = [
         Subject(
             SubjectKind.ORGANISATION,
             project.applicant_org.credit_code,
             project.applicant_org.name,
             _("Applicant organisation"),
-        )
+        ),
+        Subject(SubjectKind.PERSON, project.pi.id_number, str(project.pi), _("PI")),
     ]
-    if project.pi.id_number:
-        subjects.append(Subject(SubjectKind.PERSON, project.pi.id_number, str(project.pi), _("PI")))
     # Team and partners in one query: the veto runs at every gate.
     team = TeamMember.objects.filter(project=project).values_list(
         "id_number", "name", Value(SubjectKind.PERSON.value)
@@ -169,8 +191,8 @@ def veto_subjects(project: Project) -> list[Subject]:
     return subjects
 
 
-def expert_subject(expert) -> Subject:
-    return Subject(SubjectKind.PERSON, expert.id_number, str(expert), _("Expert"))
+def expert_subject(expert, capacity: str | None = None) -> Subject:
+    return Subject(SubjectKind.PERSON, expert.id_number, str(expert), capacity or _("Expert"))
 
 
 def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
@@ -195,7 +217,12 @@ def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
 def record_review(
     project: Project, expert, score: int, opinion: str, *, no_conflict: bool
 ) -> ExpertAssignment:
-    """An expert's score and opinion, with the no-conflict declaration (回避声明)."""
+    """An expert's score and opinion, with the no-conflict declaration (回避声明).
+
+    The expert is checked by the veto at the moment they score, not only when assigned:
+    a sanction recorded since then refuses the review (the caller holds the project lock
+    and records a refusal after the rollback).
+    """
     if not no_conflict:
         raise ValidationError(
             _("Declare that you have no conflict of interest, or ask to be excused.")
@@ -213,6 +240,7 @@ def record_review(
         raise ValidationError(_("The score must be between 0 and 100."))
     if not opinion.strip():
         raise ValidationError(_("Please write your opinion."))
+    guard(project, Gate.REVIEW, [expert_subject(expert)], expert)
     assignment.score, assignment.opinion = score, opinion.strip()
     assignment.no_conflict_declared, assignment.submitted_at = True, timezone.now()
     assignment.save()

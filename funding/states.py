@@ -54,6 +54,25 @@ RUNNING_STATES = frozenset(
 )
 
 
+# Filed and not yet contracted: the one-vote veto may end these (vetoed).
+PRE_CONTRACT_STATES = frozenset(
+    {
+        ProjectStatus.SUBMITTED,
+        ProjectStatus.FORMAL_CHECK,
+        ProjectStatus.EXPERT_REVIEW,
+        ProjectStatus.BUDGET_REVIEW,
+        ProjectStatus.PENDING_APPROVAL,
+        ProjectStatus.PUBLIC_NOTICE,
+        ProjectStatus.APPROVED,
+    }
+)
+# Approved but not yet contracted: a sanction taking effect holds these too (DESIGN §4).
+AWAITING_CONTRACT_STATES = frozenset(
+    {ProjectStatus.PENDING_APPROVAL, ProjectStatus.PUBLIC_NOTICE, ProjectStatus.APPROVED}
+)
+SUSPENDABLE_STATES = RUNNING_STATES | AWAITING_CONTRACT_STATES
+
+
 class BudgetCategory(models.TextChoices):
     EQUIPMENT = "equipment", _("Equipment")
     OPERATIONS = "operations", _("Operations")

@@ -28,14 +28,24 @@ class Verdict:
     subjects: list[Subject]
     consulted: list[int]
     blocking: list[Sanction] = field(default_factory=list)
+    # Subjects with no ID number or credit code: nobody acts at a gate unidentified.
+    unidentified: list[Subject] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.blocking
+        return not self.blocking and not self.unidentified
 
     def reasons(self) -> list[str]:
         names = {s.identity: s for s in self.subjects}
-        lines = []
+        lines = [
+            (
+                _("%(capacity)s %(name)s has no ID number on record")
+                if s.kind == SubjectKind.PERSON
+                else _("%(capacity)s %(name)s has no unified social credit code on record")
+            )
+            % {"capacity": s.capacity, "name": s.name}
+            for s in self.unidentified
+        ]
         for sanction in self.blocking:
             subject = names.get(sanction.subject_id)
             until = sanction.ends_on.isoformat() if sanction.ends_on else _("permanently")
@@ -60,13 +70,23 @@ class NothingToVeto(ValidationError):
 
 
 class VetoRefused(Exception):
-    """A gate refused because a subject is under an effective sanction."""
+    """A gate refused: a subject is under an effective sanction, or has no identity.
 
-    def __init__(self, verdict: Verdict):
+    `obj` is what the check was about (a project, an inspection draw); the refusal is
+    recorded against it after the action's rollback (`integrity.gates.keep_refusal`).
+    """
+
+    def __init__(self, verdict: Verdict, obj: models.Model | None = None):
         self.verdict = verdict
-        super().__init__(
-            _("One-vote veto: %(reasons)s") % {"reasons": "; ".join(verdict.reasons())}
-        )
+        self.obj = obj
+        if verdict.blocking:
+            message = _("One-vote veto: %(reasons)s")
+        else:
+            message = _(
+                "Identity check refused: %(reasons)s. A verified ID number (or credit code) "
+                "must be on the account before this can go ahead."
+            )
+        super().__init__(message % {"reasons": "; ".join(verdict.reasons())})
 
 
 def check_veto(
@@ -75,6 +95,7 @@ def check_veto(
     """Find effective sanctions that bar any of `subjects` from `gate` on `on_date`."""
     on_date = on_date or timezone.localdate()
     keys = {(s.kind.value, s.identity) for s in subjects if s.identity}
+    unidentified = [s for s in subjects if not s.identity]
     consulted: list[int] = []
     blocking: list[Sanction] = []
     if keys:
@@ -89,12 +110,17 @@ def check_veto(
                 and (sanction.ends_on is None or sanction.ends_on >= on_date)
             ):
                 blocking.append(sanction)
-    return Verdict(gate=gate, subjects=list(subjects), consulted=consulted, blocking=blocking)
+    return Verdict(
+        gate=gate,
+        subjects=list(subjects),
+        consulted=consulted,
+        blocking=blocking,
+        unidentified=unidentified,
+    )
 
 
-def record_check(verdict: Verdict, obj: models.Model, checked_by, override=None) -> VetoCheck:
-    return VetoCheck.objects.create(
-        override=override,
+def record_check(verdict: Verdict, obj: models.Model, checked_by, overrides=()) -> VetoCheck:
+    check = VetoCheck.objects.create(
         gate=verdict.gate.value,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
@@ -104,9 +130,15 @@ def record_check(verdict: Verdict, obj: models.Model, checked_by, override=None)
         ],
         consulted=verdict.consulted,
         blocking=[s.pk for s in verdict.blocking],
+        unidentified=[
+            {"kind": s.kind.value, "name": s.name, "as": s.capacity} for s in verdict.unidentified
+        ],
         passed=verdict.passed,
         checked_by=checked_by if getattr(checked_by, "pk", None) else None,
     )
+    if overrides:
+        check.overrides.add(*overrides)
+    return check
 
 
 def effective_sanctions_q(on_date: datetime.date) -> Q:

@@ -17,7 +17,11 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
 from funding.models import Project
+from funding.services import expert_subject
 from funding.states import ProjectStatus
+from integrity.gates import guard, keep_refusal
+from integrity.models import Gate, SubjectKind
+from integrity.policy import Subject, VetoRefused, check_veto
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -41,12 +45,7 @@ def draw_inspections(by, n_projects: int, n_inspectors: int, seed: str = "") -> 
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    inspector_pool = list(
-        get_user_model()
-        .objects.filter(groups__name=Role.EXPERT.value, is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    inspector_pool, excluded = eligible_inspectors()
     if not 1 <= n_projects <= len(population):
         raise ValidationError(
             _("Draw between 1 and %(n)d projects (those in progress).") % {"n": len(population)}
@@ -62,6 +61,8 @@ def draw_inspections(by, n_projects: int, n_inspectors: int, seed: str = "") -> 
     )
     draw.projects.set(projects)
     draw.inspectors.set(inspectors)
+    drawn = get_user_model().objects.filter(pk__in=inspectors)
+    guard(draw, Gate.REVIEW, [expert_subject(u, _("Inspector")) for u in drawn], by)
     record(
         EventKind.INSPECTION_DRAWN,
         draw,
@@ -71,15 +72,47 @@ def draw_inspections(by, n_projects: int, n_inspectors: int, seed: str = "") -> 
             "projects": projects,
             "inspectors": inspectors,
             "pool": len(population),
+            "excluded": excluded,
         },
     )
     return draw
 
 
-@transaction.atomic
+def eligible_inspectors() -> tuple[list[int], dict[str, list[int]]]:
+    """Active experts who may inspect today, in id order, and who was left out and why:
+    nobody without an ID number, nobody the register bars from expert work."""
+    experts = list(
+        get_user_model()
+        .objects.filter(groups__name=Role.EXPERT.value, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "id_number", "real_name")
+    )
+    subjects = [Subject(SubjectKind.PERSON, number, name, "") for _pk, number, name in experts]
+    barred = {s.subject_id for s in check_veto(subjects, Gate.REVIEW).blocking}
+    pool = [pk for pk, number, _name in experts if number and number not in barred]
+    excluded = {
+        "no_identity": [pk for pk, number, _name in experts if not number],
+        "sanctioned": [pk for pk, number, _name in experts if number and number in barred],
+    }
+    return pool, excluded
+
+
 def record_result(draw: InspectionDraw, project: Project, by, conclusion: str, finding: str):
-    if not (has_role(by, Role.STAFF) or draw.inspectors.filter(pk=by.pk).exists()):
+    """An inspection result; a refusal by the veto is kept after the rollback."""
+    try:
+        return _record_result(draw, project, by, conclusion, finding)
+    except VetoRefused as refused:
+        keep_refusal(refused, by)
+        raise
+
+
+@transaction.atomic
+def _record_result(draw: InspectionDraw, project: Project, by, conclusion: str, finding: str):
+    is_inspector = draw.inspectors.filter(pk=by.pk).exists()
+    if not (has_role(by, Role.STAFF) or is_inspector):
         raise PermissionDenied(_("Only staff or a drawn inspector record results."))
+    if is_inspector:  # checked as they act, not only when drawn
+        guard(project, Gate.REVIEW, [expert_subject(by, _("Inspector"))], by)
     if not draw.projects.filter(pk=project.pk).exists():
         raise ValidationError(_("That project was not drawn."))
     if conclusion not in InspectionResult.Conclusion.values or not finding.strip():

@@ -41,6 +41,10 @@ class AcceptanceReview(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="acceptances")
     panel = models.TextField(_("panel members"), help_text=_("one name per line"))
+    # The experts who sat on the panel, each vetted by the veto when the verdict is recorded.
+    panel_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("panel experts"), blank=True, related_name="+"
+    )
     task_review_passed = models.BooleanField(_("task review passed"))
     financial_review_passed = models.BooleanField(_("financial review passed"))
     conclusion = models.CharField(_("conclusion"), max_length=20, choices=Conclusion.choices)

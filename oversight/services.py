@@ -29,9 +29,11 @@ def appoint_audit(project: Project, firm: Organisation, auditor, by) -> AuditEng
     if auditor.organisation_id != firm.pk or not has_role(auditor, Role.AUDITOR):
         raise ValidationError(_("The lead auditor must be an auditor of that firm."))
     # The lifecycle's transition event records the appointment.
-    return AuditEngagement.objects.create(
+    engagement = AuditEngagement.objects.create(
         project=project, firm=firm, lead_auditor=auditor, appointed_by=by
     )
+    project._current_engagement = engagement
+    return engagement
 
 
 def current_engagement(project: Project) -> AuditEngagement | None:
@@ -86,20 +88,41 @@ def file_tech_report(project: Project, data: dict) -> TechReport:
     return report
 
 
-def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
-    panel = [line.strip() for line in data["panel"].splitlines() if line.strip()]
-    if len(panel) < settings.MIN_ACCEPTANCE_PANEL:
-        raise ValidationError(
-            _("An acceptance panel has at least %(n)d experts.")
+def panel_problems(project: Project, members: list) -> list[str]:
+    """At least MIN_ACCEPTANCE_PANEL distinct experts, none from the applicant or the team."""
+    problems = []
+    if len({m.pk for m in members}) < settings.MIN_ACCEPTANCE_PANEL:
+        problems.append(
+            _("An acceptance panel has at least %(n)d distinct experts.")
             % {"n": settings.MIN_ACCEPTANCE_PANEL}
         )
+    team = set(project.team.values_list("id_number", flat=True)) | {project.pi.id_number}
+    for member in members:
+        if not has_role(member, Role.EXPERT):
+            problems.append(_("%(name)s is not an expert.") % {"name": member})
+        elif member.organisation_id and member.organisation_id == project.applicant_org_id:
+            problems.append(
+                _("%(name)s works for the applicant and must be excluded (回避).")
+                % {"name": member}
+            )
+        elif member.id_number and member.id_number in team:
+            problems.append(_("%(name)s is on the project team.") % {"name": member})
+    return problems
+
+
+def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
+    members = list(data.get("members") or [])
+    problems = panel_problems(project, members)
+    if problems:
+        raise ValidationError(problems)
+    panel = [str(m) for m in members]
     conclusion = data["conclusion"]
     both_passed = data["task_review_passed"] and data["financial_review_passed"]
     if conclusion == AcceptanceReview.Conclusion.PASSED and not both_passed:
         raise ValidationError(
             _("A project passes only when both the task and the financial review pass.")
         )
-    return AcceptanceReview.objects.create(
+    review = AcceptanceReview.objects.create(
         project=project,
         panel="\n".join(panel),
         task_review_passed=data["task_review_passed"],
@@ -108,3 +131,5 @@ def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
         remarks=data.get("remarks", ""),
         recorded_by=by,
     )
+    review.panel_members.set(members)
+    return review

@@ -14,3 +14,11 @@ def remind_due_reports() -> int:
     from .supervision import send_reminders
 
     return send_reminders()
+
+
+@shared_task
+def propose_overdue_acceptance_cases() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): acceptance long overdue proposes an integrity case."""
+    from .overdue import propose_overdue_acceptance_cases as propose
+
+    return propose()

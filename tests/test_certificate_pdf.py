@@ -7,13 +7,8 @@ import subprocess
 
 import pytest
 
-from oversight.pdf import (
-    CertificateData,
-    LocalOnlyFetcher,
-    ResourceRefused,
-    allowed_roots,
-    render_certificate_pdf,
-)
+from documents.pdf import LocalOnlyFetcher, ResourceRefused, allowed_roots
+from oversight.pdf import CertificateData, render_certificate_pdf
 
 
 def certificate(**overrides) -> CertificateData:

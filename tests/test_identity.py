@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
 
 from accounts.identity import (
     id_number_check_char,
     mask_id_number,
     normalise_credit_code,
     normalise_id_number,
+    uscc_check_char,
 )
 from accounts.models import Organisation, User
 
@@ -125,3 +133,113 @@ def test_user_full_clean_normalises_and_refuses_bad_id_numbers():
     bad = User(username="li", password="x", id_number="110105194912310021")
     with pytest.raises(ValidationError, match="check digit"):
         bad.full_clean()
+
+
+# --- properties: whatever is typed, a canonical number or a clear refusal ------------------
+
+# Digits of other scripts that people's keyboards and input methods produce.
+SCRIPTS = {
+    "full-width": 0xFF10,
+    "arabic-indic": 0x0660,
+    "eastern-arabic": 0x06F0,
+    "devanagari": 0x0966,
+    "bengali": 0x09E6,
+    "thai": 0x0E50,
+    "mathematical": 0x1D7CE,  # bold digits; NFKC makes them ASCII
+}
+CANONICAL_ID = re.compile(r"[0-9]{17}[0-9X]")
+
+
+def stdnum_accepts(number: str) -> bool:
+    """Checksum and birth date per python-stdnum (its birth-place table aside)."""
+    try:
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        return False
+    return ric.calc_check_digit(number) == number[17]
+
+
+@st.composite
+def valid_id_numbers(draw) -> str:
+    birth = draw(st.dates(datetime.date(1900, 1, 1), datetime.date(2025, 12, 31)))
+    area = draw(st.sampled_from(["110105", "330127", "440305", "510104", "650102"]))
+    first17 = f"{area}{birth:%Y%m%d}{draw(st.integers(0, 999)):03d}"
+    return first17 + id_number_check_char(first17)
+
+
+@st.composite
+def id_like_text(draw) -> str:
+    """Text near an ID number: digits of any script, x/X, separators, stray characters."""
+    alphabet = st.one_of(
+        st.sampled_from("0123456789xX -‐–—\u3000\u00a0"),
+        st.characters(categories=["Nd", "No"]),
+        st.characters(),
+    )
+    return draw(st.text(alphabet, min_size=15, max_size=24))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), id_like_text(), valid_id_numbers()))
+def test_any_text_is_either_a_canonical_id_number_or_refused(typed):
+    try:
+        number = normalise_id_number(typed)
+    except ValidationError as error:
+        assert error.code in {"id_format", "id_birthdate", "id_checksum"}
+        return
+    assert CANONICAL_ID.fullmatch(number) and number.isascii()
+    assert stdnum_accepts(number)
+    assert normalise_id_number(number) == number  # canonical: nothing raw is kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    valid_id_numbers(),
+    st.lists(st.sampled_from(sorted(SCRIPTS)), min_size=18, max_size=18),
+    st.booleans(),
+    st.sampled_from(["", " ", "-", "\u3000"]),
+)
+def test_a_valid_id_number_in_any_scripts_digits_is_the_same_person(number, scripts, lower, sep):
+    typed = "".join(
+        chr(SCRIPTS[script] + int(char)) if char.isdigit() else char
+        for char, script in zip(number, scripts, strict=True)
+    )
+    if lower:
+        typed = typed.lower()
+    typed = sep.join([typed[:6], typed[6:14], typed[14:]])
+    assert normalise_id_number(typed) == number
+
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@st.composite
+def valid_credit_codes(draw) -> str:
+    first17 = draw(st.text(st.sampled_from(USCC_ALPHABET), min_size=17, max_size=17))
+    return first17 + uscc_check_char(first17)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.text(st.sampled_from(USCC_ALPHABET + "abcz -ＡＢ１２"), min_size=17, max_size=20),
+        valid_credit_codes(),
+        valid_credit_codes().map(str.lower),
+    )
+)
+def test_any_text_is_either_a_canonical_credit_code_or_refused(typed):
+    try:
+        code = normalise_credit_code(typed)
+    except ValidationError as error:
+        assert error.code in {"uscc_format", "uscc_checksum"}
+        return
+    assert len(code) == 18 and set(code) <= set(USCC_ALPHABET)
+    assert uscc.calc_check_digit(code) == code[17]
+    assert normalise_credit_code(code) == code
+
+
+def test_digits_that_are_not_decimal_are_refused_not_a_server_error():
+    # Ethiopic numerals (፩ ...) are digits to str.isdigit() but have no decimal value.
+    error = refusal(normalise_id_number, "፩፩0105194912310021"[:18])
+    assert error.code == "id_format"
+    assert refusal(normalise_credit_code, "፩" * 18).code == "uscc_format"

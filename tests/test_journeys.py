@@ -145,7 +145,7 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
         client,
         project,
         "conclude_acceptance",
-        panel="甲\n乙\n丙\n丁\n戊",
+        members=[u[f"expert{n}"].pk for n in range(1, 6)],
         task_review_passed="on",
         financial_review_passed="on",
         conclusion="passed",

@@ -40,6 +40,7 @@ def running(county):
         (None, "notices", False),
         (None, "reports", False),
         (None, "inspections", False),
+        (None, "trail-checkpoints", False),
         (None, "login", False),
     ],
 )

@@ -32,6 +32,7 @@ def sanction(
 ):
     values = {
         "severity": Severity.SERIOUS,
+        "measures": ["ban"],
         "reason": "伪造实验数据",
         "starts_on": TODAY - 30 * DAY,
         "ends_on": TODAY + 365 * DAY,

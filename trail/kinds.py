@@ -15,6 +15,11 @@ class EventKind(models.TextChoices):
     CASE_TRANSITION = "integrity.case", _("Misconduct case step")
     VETO_OVERRIDE = "integrity.veto_override", _("Veto override")
     SANCTION_RECORDED = "integrity.sanction_recorded", _("Sanction recorded")
+    SANCTION_REVOKED = "integrity.sanction_revoked", _("Sanction revoked")
+    SANCTION_ENFORCED = "integrity.sanction_enforced", _("Sanction took effect")
+    # Rules and identities changed on any path (pages, admin, commands, API)
+    IDENTITY_CHANGED = "accounts.identity_changed", _("Identity number changed")
+    CALL_CHANGED = "funding.call_changed", _("Call rules changed")
     # Funding
     REVIEW_SUBMITTED = "funding.review_submitted", _("Expert review submitted")
     BUDGET_ADJUSTMENT = "funding.budget_adjustment", _("Budget adjustment")

@@ -53,3 +53,35 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Trail events are append-only.")
+
+
+class Checkpoint(models.Model):
+    """The chain head at a moment, signed with a key kept outside the database.
+
+    Rewriting events and recomputing every later hash fools `verify_chain`, but not a
+    signature over the old head hash (see trail/signing.py for the signed bytes).
+    """
+
+    seq = models.BigIntegerField(_("event"), unique=True)
+    hash = models.CharField(_("event hash"), max_length=64)
+    made_at = models.DateTimeField(_("made at"))
+    key_id = models.CharField(_("key id"), max_length=16)
+    signature = models.CharField(_("signature"), max_length=88)
+    # SHA-256 of the previous checkpoint's signature: deleting one leaves a visible gap.
+    prev = models.CharField(_("previous signature hash"), max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("trail checkpoint")
+        verbose_name_plural = _("trail checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.pk} (event {self.seq})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("Trail checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Trail checkpoints are append-only.")

@@ -37,16 +37,20 @@ def perform(project_id: int, name: str, actor, **kwargs) -> Project:
 def submit_expert_review(
     project_id: int, expert, score: int, opinion: str, *, no_conflict: bool
 ) -> Project:
-    with transaction.atomic():
-        project = lock_project(project_id)
-        funding.record_review(project, expert, score, opinion, no_conflict=no_conflict)
-        process = ProjectProcess.objects.get(project=project)
-        process.project = project
-        for task in _open_tasks(process):
-            if task.owner_id != expert.pk or task.flow_task != ProjectFlow.expert_review:
-                continue
-            _complete(task, expert)
-    return project
+    try:
+        with transaction.atomic():
+            project = lock_project(project_id)
+            funding.record_review(project, expert, score, opinion, no_conflict=no_conflict)
+            process = ProjectProcess.objects.get(project=project)
+            process.project = project
+            for task in _open_tasks(process):
+                if task.owner_id != expert.pk or task.flow_task != ProjectFlow.expert_review:
+                    continue
+                _complete(task, expert)
+        return project
+    except VetoRefused as refused:  # the expert was checked as they scored
+        record_refusal(project_id, refused, expert)
+        raise
 
 
 def _advance_process(project: Project, actor, *, moved: bool) -> None:

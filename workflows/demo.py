@@ -19,7 +19,7 @@ from accounts.roles import Role, ensure_role_groups
 from funding.models import Call, Project
 from funding.services import create_project
 from funding.states import ProjectStatus as S
-from integrity.models import Gate, Sanction, Severity, SubjectKind
+from integrity.models import Gate, Measure, Sanction, Severity, SubjectKind
 from integrity.services import record_sanction
 from oversight.models import AcceptanceReview, AuditEngagement
 
@@ -58,6 +58,8 @@ USERS = [
     ("expert1", "周教授", Role.EXPERT, "university"),
     ("expert2", "吴研究员", Role.EXPERT, "university"),
     ("expert3", "郑高工", Role.EXPERT, None),
+    ("expert4", "孙教授", Role.EXPERT, "university"),
+    ("expert5", "钱高工", Role.EXPERT, None),
     ("auditor", "钱审计师", Role.AUDITOR, "firm"),
     ("auditor2", "冯审计师", Role.AUDITOR, "firm2"),
 ]
@@ -118,6 +120,7 @@ def sanction_person(user: User, by: User, gates: list[Gate] | None = None) -> Sa
         subject_id=user.id_number,
         subject_name=user.real_name,
         severity=Severity.SEVERE,
+        measures=[Measure.BAN.value],
         gates=[g.value for g in (gates or list(Gate))],
         decision_no="示科信〔2026〕3号",
         reason="在项目申报中提供虚假材料（科研失信行为）",
@@ -174,7 +177,7 @@ def _happy_path(county: County):
     u = county.users
     experts = [u["expert1"], u["expert2"], u["expert3"]]
     review = {
-        "panel": "周教授\n吴研究员\n郑高工\n孙教授\n钱高工",
+        "members": [u[f"expert{n}"] for n in range(1, 6)],
         "task_review_passed": True,
         "financial_review_passed": True,
         "conclusion": AcceptanceReview.Conclusion.PASSED,

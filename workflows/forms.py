@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import normalise_id_number
@@ -13,7 +14,7 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from funding.models import Expenditure
 from funding.states import BudgetCategory
-from integrity.models import Gate
+from integrity.models import Gate, Sanction, VetoCheck
 from oversight.models import AcceptanceReview, AuditEngagement, TechReport
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
@@ -76,10 +77,14 @@ class SubmitForm(ActionForm):
     )
 
 
+def experts():
+    return User.objects.filter(groups__name=Role.EXPERT.value, is_active=True).order_by("pk")
+
+
 class AssignExpertsForm(ActionForm):
     experts = forms.ModelMultipleChoiceField(
         label=_("Reviewing experts"),
-        queryset=User.objects.filter(groups__name=Role.EXPERT.value, is_active=True),
+        queryset=experts(),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -128,15 +133,20 @@ class AppointAuditForm(ActionForm):
     )
 
 
+class ReappointAuditForm(AppointAuditForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class AuditOpinionForm(ActionForm):
     opinion = forms.ChoiceField(label=_("Audit opinion"), choices=AuditEngagement.Opinion.choices)
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class AcceptanceForm(ActionForm):
-    panel = forms.CharField(
-        label=_("Panel members, one per line (at least 5)"),
-        widget=forms.Textarea(attrs={"rows": 5}),
+    members = forms.ModelMultipleChoiceField(
+        label=_("Panel experts (each is checked by the veto)"),
+        queryset=experts(),
+        widget=forms.CheckboxSelectMultiple,
     )
     task_review_passed = forms.BooleanField(label=_("Task review passed"), required=False)
     financial_review_passed = forms.BooleanField(label=_("Financial review passed"), required=False)
@@ -148,7 +158,9 @@ class AcceptanceForm(ActionForm):
     )
 
     def transition_kwargs(self) -> dict:
-        return {"review": dict(self.cleaned_data)}
+        review = dict(self.cleaned_data)
+        review["members"] = list(review["members"])
+        return {"review": review}
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
@@ -161,6 +173,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "disburse": DisburseForm,
     "request_acceptance": TechReportForm,
     "appoint_audit": AppointAuditForm,
+    "reappoint_audit": ReappointAuditForm,
     "issue_audit_opinion": AuditOpinionForm,
     "conclude_acceptance": AcceptanceForm,
     "resubmit_for_acceptance": ReportForm,
@@ -255,8 +268,25 @@ class AdjustmentForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
+    """Ask to let one gate through despite one sanction that refused this project there."""
+
     gate = forms.ChoiceField(label=_("Gate"), choices=Gate.choices)
+    sanction = forms.ModelChoiceField(label=_("Sanction"), queryset=Sanction.objects.none())
     reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project is not None:
+            self.fields["sanction"].queryset = sanctions_that_refused(project)
+
+
+def sanctions_that_refused(project) -> QuerySet[Sanction]:
+    """The sanctions recorded as blocking this project at some gate."""
+    blocking = VetoCheck.objects.filter(
+        object_type=project._meta.label_lower, object_id=str(project.pk), passed=False
+    ).values_list("blocking", flat=True)
+    ids = {pk for pks in blocking for pk in pks}
+    return Sanction.objects.filter(pk__in=ids, status=Sanction.Status.EFFECTIVE)
 
 
 class LedgerImportForm(forms.Form):

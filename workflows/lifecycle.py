@@ -21,10 +21,10 @@ from viewflow import fsm
 from accounts.roles import Role, has_role
 from funding import services as funding
 from funding.models import Project
-from funding.states import RUNNING_STATES
+from funding.states import PRE_CONTRACT_STATES, SUSPENDABLE_STATES
 from funding.states import ProjectStatus as S
+from integrity.gates import guard, keep_refusal
 from integrity.models import Gate
-from integrity.overrides import use_override
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
 from oversight import certificates, supervision
 from oversight import services as oversight
@@ -72,8 +72,26 @@ STAFF, LEADER, STAFF_OR_LEADER = (
 
 # --- what must hold -----------------------------------------------------------------------
 
-PRE_CONTRACT = [S.SUBMITTED, S.FORMAL_CHECK, S.EXPERT_REVIEW, S.BUDGET_REVIEW]
-PRE_CONTRACT += [S.PENDING_APPROVAL, S.PUBLIC_NOTICE, S.APPROVED]
+PRE_CONTRACT = sorted(PRE_CONTRACT_STATES)
+
+# The veto gates a project in each state has still to pass (besides `apply`, which covers
+# taking part in a project at all). A sanction taking effect holds a project only when it
+# bars one of these; resuming passes them again.
+GATES_AHEAD: dict[str, tuple[Gate, ...]] = {
+    S.PENDING_APPROVAL: (Gate.APPROVAL, Gate.CONTRACT, Gate.DISBURSEMENT, Gate.CERTIFICATE),
+    S.PUBLIC_NOTICE: (Gate.CONTRACT, Gate.DISBURSEMENT, Gate.CERTIFICATE),
+    S.APPROVED: (Gate.CONTRACT, Gate.DISBURSEMENT, Gate.CERTIFICATE),
+    S.CONTRACTED: (Gate.DISBURSEMENT, Gate.CERTIFICATE),
+    S.IN_PROGRESS: (Gate.DISBURSEMENT, Gate.CERTIFICATE),
+    S.ACCEPTANCE_REQUESTED: (Gate.CERTIFICATE,),
+    S.UNDER_AUDIT: (Gate.CERTIFICATE,),
+    S.UNDER_ACCEPTANCE: (Gate.CERTIFICATE,),
+    S.RECONSIDERATION: (Gate.CERTIFICATE,),
+}
+
+
+def gates_to_pass(state: str) -> tuple[Gate, ...]:
+    return (Gate.APPLY, *GATES_AHEAD.get(state, ()))
 
 
 def reviews_complete(lifecycle: ProjectLifecycle):
@@ -120,13 +138,25 @@ def _acceptance_target(lifecycle: ProjectLifecycle, *, review: dict, **kwargs) -
         raise ValidationError(_("Choose a conclusion for the acceptance review.")) from None
 
 
-def _state_before_suspension(lifecycle: ProjectLifecycle, **kwargs) -> str:
+def state_before_suspension(project: Project) -> str:
     last = (
-        history_of(lifecycle.project)
+        history_of(project)
         .filter(kind=EventKind.PROJECT_TRANSITION, after__status=S.SUSPENDED)
         .last()
     )
     return last.before["status"] if last else S.IN_PROGRESS
+
+
+def _state_before_suspension(lifecycle: ProjectLifecycle, **kwargs) -> str:
+    return state_before_suspension(lifecycle.project)
+
+
+def suspended_before_contract(lifecycle: ProjectLifecycle):
+    return fsm.State.CONDITION(
+        lifecycle.project.status != S.SUSPENDED
+        or state_before_suspension(lifecycle.project) in PRE_CONTRACT_STATES,
+        _("A contracted project is terminated, not vetoed."),
+    )
 
 
 def _require_reason(reason: str) -> str:
@@ -172,13 +202,10 @@ class ProjectLifecycle:
 
     def _gate(self, gate: Gate, subjects: list[Subject]) -> None:
         """The one-vote veto at a gate: refuse, or record that the check passed."""
-        verdict = check_veto(subjects, gate)
-        override = None if verdict.passed else use_override(self.project, gate, self.actor)
-        if not verdict.passed and override is None:
-            raise VetoRefused(verdict)
-        record_check(verdict, self.project, self.actor, override=override)
-        if override is not None:
-            self.note["override"] = override.pk
+        check = guard(self.project, gate, subjects, self.actor)
+        overrides = [o.pk for o in check.overrides.all()] if not check.passed else []
+        if overrides:
+            self.note.setdefault("overrides", []).extend(overrides)
 
     # Application ---------------------------------------------------------------------------
 
@@ -389,8 +416,26 @@ class ProjectLifecycle:
         permission=_lead_auditor,
     )
     def issue_audit_opinion(self, *, opinion: str, findings: str):
+        """The firm and its lead auditor pass the veto again as they sign the opinion."""
+        engagement = oversight.current_engagement(self.project)
+        if engagement is not None:
+            self._gate(
+                Gate.AUDIT, oversight.audit_subjects(engagement.firm, engagement.lead_auditor)
+            )
         oversight.record_audit_opinion(self.project, self.actor, opinion, findings)
         self.note["opinion"] = opinion
+
+    @state.transition(
+        label=gettext_lazy("Replace the audit firm"),
+        source=S.UNDER_AUDIT,
+        permission=STAFF,
+    )
+    def reappoint_audit(self, *, firm, auditor, reason: str = ""):
+        """A firm sanctioned or withdrawn mid-audit is replaced; the new one is vetted."""
+        self.note["reason"] = _require_reason(reason)
+        self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
+        oversight.appoint_audit(self.project, firm, auditor, self.actor)
+        self.note.update(firm=firm.name, credit_code=firm.credit_code, auditor=auditor.pk)
 
     @state.transition(
         label=gettext_lazy("Record the acceptance conclusion"),
@@ -401,7 +446,11 @@ class ProjectLifecycle:
         permission=STAFF,
     )
     def conclude_acceptance(self, *, review: dict):
-        """The panel's conclusion: 通过验收 / 需要复议 / 不通过验收."""
+        """The panel's conclusion: 通过验收 / 需要复议 / 不通过验收.
+
+        Each panel member passes the veto as their verdict is recorded."""
+        members = list(review.get("members") or [])
+        self._gate(Gate.REVIEW, [funding.expert_subject(m, _("Panel member")) for m in members])
         oversight.record_acceptance(self.project, self.actor, review)
         self.note["conclusion"] = review["conclusion"]
 
@@ -432,21 +481,28 @@ class ProjectLifecycle:
 
     @state.transition(
         label=gettext_lazy("Suspend the project"),
-        source=list(RUNNING_STATES),
+        source=sorted(SUSPENDABLE_STATES),
         target=S.SUSPENDED,
         permission=_staff_or_system,
     )
-    def suspend(self, *, reason: str = ""):
+    def suspend(self, *, reason: str = "", sanction: int | None = None):
+        """暂停: running projects, and approved ones waiting for their contract."""
         self.note["reason"] = _require_reason(reason)
+        if sanction is not None:
+            self.note["sanction"] = sanction
 
     @state.transition(
         label=gettext_lazy("Resume the project"),
         source=S.SUSPENDED,
-        target=fsm.State.GET_STATE(_state_before_suspension, states=list(RUNNING_STATES)),
+        target=fsm.State.GET_STATE(_state_before_suspension, states=sorted(SUSPENDABLE_STATES)),
         permission=STAFF,
     )
     def resume(self, *, reason: str = ""):
+        """Resuming passes the veto again: taking part, and every gate still ahead."""
         self.note["reason"] = _require_reason(reason)
+        subjects = funding.veto_subjects(self.project)
+        for gate in gates_to_pass(state_before_suspension(self.project)):
+            self._gate(gate, subjects)
 
     @state.transition(
         label=gettext_lazy("Terminate the project"),
@@ -460,9 +516,10 @@ class ProjectLifecycle:
 
     @state.transition(
         label=gettext_lazy("Apply the one-vote veto"),
-        source=PRE_CONTRACT,
+        source=[*PRE_CONTRACT, S.SUSPENDED],
         target=S.VETOED,
         permission=STAFF,
+        conditions=[suspended_before_contract],
     )
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
@@ -542,19 +599,5 @@ def fire(project_id: int, name: str, actor, **kwargs) -> Project:
 
 def record_refusal(project_id: int, refused: VetoRefused | NothingToVeto, actor) -> None:
     """Keep the check after the transition's rollback: every check is recorded (DESIGN §4)."""
-    with transaction.atomic():
-        project = Project.objects.get(pk=project_id)
-        check = record_check(refused.verdict, project, actor)
-        if refused.verdict.passed:
-            return
-        record(
-            EventKind.VETO_CHECK,
-            project,
-            actor=actor,
-            data={
-                "gate": refused.verdict.gate.value,
-                "passed": False,
-                "check": check.pk,
-                "reasons": refused.verdict.reasons(),
-            },
-        )
+    project = Project.objects.only("pk").get(pk=project_id)
+    keep_refusal(refused, actor, obj=getattr(refused, "obj", None) or project)

@@ -4,7 +4,6 @@ from django.urls import path
 from . import api
 from .views import (
     calls,
-    cases,
     dashboard,
     inbox,
     inspections,
@@ -21,9 +20,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", calls.call_list, name="calls"),
     path("overview/", dashboard.dashboard_page, name="dashboard"),
-    path("integrity/cases/", cases.case_list, name="cases"),
-    path("integrity/cases/<int:pk>/", cases.case_page, name="case"),
-    path("integrity/cases/<int:pk>/do/<slug:name>/", cases.case_step, name="case-step"),
     path("calls/<int:pk>/apply/", calls.apply, name="apply"),
     path("projects/<int:pk>/", projects.project_page, name="project"),
     path("projects/<int:pk>/edit/", calls.edit_application, name="project-edit"),

@@ -17,16 +17,20 @@ from .projects import visible_project
 @require_POST
 def ask(request, pk: int):
     project = visible_project(request, pk)
-    form = OverrideForm(request.POST)
+    form = OverrideForm(request.POST, project=project)
     if form.is_valid():
         data = form.cleaned_data
         attempt(
             request,
-            lambda: request_override(project, data["gate"], data["reason"], request.user),
+            lambda: request_override(
+                project, data["gate"], data["sanction"], data["reason"], request.user
+            ),
             _("The override waits for a leader's approval."),
         )
     else:
-        messages.error(request, _("Choose the gate and write the reason for the override."))
+        messages.error(
+            request, _("Choose the gate and the sanction, and write the reason for the override.")
+        )
     return redirect("project", pk=pk)
 
 

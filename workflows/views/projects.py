@@ -85,7 +85,7 @@ def project_page(request, pk: int):
             "is_staff_user": has_role(request.user, Role.STAFF),
             "is_leader": has_role(request.user, Role.LEADER),
             "overrides": overrides_for(project).exclude(status=VetoOverride.Status.USED),
-            "override_form": OverrideForm(),
+            "override_form": OverrideForm(project=project),
             "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },

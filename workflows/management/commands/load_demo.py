@@ -126,7 +126,7 @@ class Command(BaseCommand):
                 name, who, kwargs = side
                 actor = project.pi if who == "applicant" else u[who]
                 if name == "conclude_acceptance":
-                    kwargs = {"review": self._review(kwargs)}
+                    kwargs = {"review": self._review(kwargs, county)}
                 perform(project.pk, name, actor, **kwargs)
         # Ended seven months ago and never asked for acceptance: the overview flags it.
         today = timezone.localdate()
@@ -182,9 +182,9 @@ class Command(BaseCommand):
             reviewing.pk, u["expert1"], 88, "技术路线清晰，建议立项。", no_conflict=True
         )
 
-    def _review(self, conclusion: str) -> dict:
+    def _review(self, conclusion: str, county) -> dict:
         return {
-            "panel": "周教授\n吴研究员\n郑高工\n孙教授\n钱高工",
+            "members": [county.users[f"expert{n}"] for n in range(1, 6)],
             "task_review_passed": conclusion != "failed",
             "financial_review_passed": conclusion != "failed",
             "conclusion": AcceptanceReview.Conclusion(conclusion),

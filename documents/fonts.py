@@ -1,4 +1,4 @@
-"""Compact CJK fonts for certificate PDFs, built once from Debian's Noto Serif CJK SC.
+"""Compact CJK fonts for our PDFs (certificates, decision letters), from Noto Serif CJK SC.
 
 Why: the Noto CJK collections hold 65,535 glyphs per face. WeasyPrint subsets every
 embedded font on each render; with a full face that costs ~0.05 s and ~150 KB per PDF
@@ -6,7 +6,7 @@ when HarfBuzz-subset is present, and ~6 s when WeasyPrint falls back to fontTool
 A single-face OpenType font with only GB2312 (6,763 hanzi + 682 symbols), ASCII,
 Latin-1 and common punctuation, without layout tables or hinting, cuts that to
 ~0.015 s and ~45 KB (HarfBuzz) or ~0.4 s (fontTools). Characters outside it still
-render: the certificate CSS lists the full system Noto family after this font.
+render: each document's CSS lists the full system Noto family after this font.
 
 The files live in ``settings.VAR_DIR / "fonts"`` and are written atomically (temp
 file + ``os.replace``), so several workers may race to build them safely.
@@ -28,7 +28,9 @@ from django.conf import settings
 # Bump when the character set or build options change: the file name changes with it,
 # so stale caches are never reused.
 FONT_VERSION = 1
-FAMILY = "KJJG Certificate Serif"  # our own name: a modified font must not claim Noto's
+# Our own name: a modified font must not claim Noto's. The name and the file names date
+# from when only certificates used the fonts; kept so existing caches stay valid.
+FAMILY = "KJJG Certificate Serif"
 
 _SOURCE_DIRS = (
     Path("/usr/share/fonts/opentype/noto"),  # Debian/Ubuntu fonts-noto-cjk
@@ -85,12 +87,12 @@ def gb2312_characters() -> set[int]:
     return codepoints
 
 
-def certificate_characters() -> set[int]:
+def covered_characters() -> set[int]:
     extra = {cp for low, high in _EXTRA_RANGES for cp in range(low, high + 1)}
     return gb2312_characters() | extra
 
 
-def ensure_certificate_fonts() -> dict[str, Path]:
+def ensure_fonts() -> dict[str, Path]:
     """Build the compact fonts if missing; return their paths by key ("regular", "bold")."""
     paths = {face.key: font_path(face.key) for face in _FACES}
     if all(path.exists() for path in paths.values()):
@@ -110,7 +112,7 @@ def build_font(key: str, target: Path) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        _subset(source, index, face.style, certificate_characters(), Path(tmp_name))
+        _subset(source, index, face.style, covered_characters(), Path(tmp_name))
         os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; web and worker users may differ
         os.replace(tmp_name, target)
     finally:
