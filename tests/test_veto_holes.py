@@ -24,7 +24,7 @@ from oversight.models import AuditEngagement, InspectionResult
 from trail.kinds import EventKind
 from trail.services import history_of
 from workflows import demo
-from workflows.actions import perform
+from workflows.actions import inbox, perform
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -182,6 +182,8 @@ def test_a_firm_sanctioned_mid_audit_cannot_issue_its_opinion_and_staff_replace_
         auditor=county.users["auditor2"].pk,
         reason="原事务所被列入失信名单",
     )
+    assert [t.flow_task.name for t in inbox(county.users["auditor2"])] == ["audit"]
+    assert not inbox(county.users["auditor"]).exists()
     client.force_login(county.users["auditor2"])
     act(client, project, "issue_audit_opinion", opinion="unqualified", findings="账实相符")
     project.refresh_from_db()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Event
+from .models import Checkpoint, Event
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,3 +20,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "at", "actor_name", "kind", "object_type", "object_id")
     list_filter = ("kind",)
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "hash", "made_at", "key_id")

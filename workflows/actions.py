@@ -16,7 +16,7 @@ from funding.models import Project
 from integrity.policy import NothingToVeto, VetoRefused
 
 from .flows import LEADER_TASK, STAFF_TASK, ProjectFlow
-from .lifecycle import fire_locked, lock_project, record_refusal
+from .lifecycle import REASSIGNING, fire_locked, lock_project, record_refusal
 from .models import ProjectProcess
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -27,7 +27,7 @@ def perform(project_id: int, name: str, actor, **kwargs) -> Project:
         with transaction.atomic():
             project = lock_project(project_id)
             source, target = fire_locked(project, name, actor, **kwargs)
-            _advance_process(project, actor, moved=source != target)
+            _advance_process(project, actor, moved=source != target or name in REASSIGNING)
         return project
     except (VetoRefused, NothingToVeto) as refused:
         record_refusal(project_id, refused, actor)

@@ -530,6 +530,9 @@ class ProjectLifecycle:
         self.note["reasons"] = verdict.reasons()
 
 
+# Transitions that keep the state but hand the open task to someone else.
+REASSIGNING = frozenset({"reappoint_audit"})
+
 # --- running a transition -----------------------------------------------------------------
 
 
