@@ -28,6 +28,15 @@ def may_manage_identities(by) -> bool:
     return bool(by.is_active and (by.is_superuser or has_role(by, Role.STAFF)))
 
 
+def already_set_message() -> str:
+    return _("Your ID number is already on your account. To change it, ask bureau staff.")
+
+
+def _require_reason(by, reason: str) -> None:
+    if by is not None and not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a written reason for changing this identity.")})
+
+
 def check_id_number_change(user: User, before: str, by, reason: str) -> None:
     """Raise PermissionDenied or ValidationError if `by` may not change this ID number.
 
@@ -38,30 +47,21 @@ def check_id_number_change(user: User, before: str, by, reason: str) -> None:
         return  # one's own first entry
     if not may_manage_identities(by):
         if by is not None and by.pk == user.pk:
-            raise PermissionDenied(
-                _("Your ID number is already on your account. To change it, ask bureau staff.")
-            )
+            raise PermissionDenied(already_set_message())
         raise PermissionDenied(_("Only bureau staff may enter or change someone's ID number."))
-    if by is not None and not (reason or "").strip():
-        raise ValidationError(
-            {"reason": _("Give a written reason for changing this identity.")}, code="reason"
-        )
+    _require_reason(by, reason)
 
 
 def check_credit_code_change(by, reason: str) -> None:
     if not may_manage_identities(by):
         raise PermissionDenied(_("Only bureau staff may change an organisation's credit code."))
-    if by is not None and not (reason or "").strip():
-        raise ValidationError(
-            {"reason": _("Give a written reason for changing this identity.")}, code="reason"
-        )
+    _require_reason(by, reason)
 
 
 def _credit_code_is_free(code: str, org_pk: int | None) -> None:
     if Organisation.objects.filter(credit_code=code).exclude(pk=org_pk).exists():
         raise ValidationError(
-            {"credit_code": _("Another organisation already has this credit code.")},
-            code="unique",
+            {"credit_code": _("Another organisation already has this credit code.")}
         )
 
 
@@ -100,9 +100,7 @@ def enter_own_identity(user: User, number: str, real_name: str = "") -> User:
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.id_number:
         # Even for staff: this page enters a missing number, corrections need a reason.
-        raise PermissionDenied(
-            _("Your ID number is already on your account. To change it, ask bureau staff.")
-        )
+        raise PermissionDenied(already_set_message())
     real_name = (real_name or "").strip()
     if not locked.real_name and not real_name:
         errors["real_name"] = [_("Give your real name as on your ID card.")]

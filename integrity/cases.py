@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -257,11 +258,11 @@ class CaseLifecycle:
         self,
         *,
         severity: str,
-        measures: list[str],
+        measures: Sequence[str],
         decision_no: str,
         reason: str,
         starts_on: datetime.date,
-        gates: list[str] = (),
+        gates: Sequence[str] = (),
         ends_on: datetime.date | None = None,
         rectify_by: datetime.date | None = None,
         legal_basis: str = "",
@@ -319,10 +320,15 @@ class CaseLifecycle:
 
     # --- appeal (申诉) and review (复查) ---
 
-    def _challenge(self, kind: str, filed_on, grounds, deadline, authority) -> None:
+    def _challenge(self, kind: str, filed_on, grounds, opens_on, deadline, authority) -> None:
+        """File an appeal or a review between `opens_on` and `deadline` (both included)."""
         if deadline is None:
             raise ValidationError(_("There is no decision to challenge."))
         _not_future(filed_on, "filed_on")
+        if filed_on < opens_on:
+            raise ValidationError(
+                {"filed_on": _("It cannot be filed before %(date)s.") % {"date": opens_on}}
+            )
         if filed_on > deadline:
             message = (
                 _("The appeal period ended on %(date)s; this appeal is too late.")
@@ -377,8 +383,14 @@ class CaseLifecycle:
     def appeal(self, *, filed_on: datetime.date, grounds: str):
         """Filed with the deciding body within the appeal period; the veto stays meanwhile."""
         bureau = getattr(settings, "BUREAU_NAME", "")
+        case = self.case
         self._challenge(
-            Appeal.Kind.APPEAL, filed_on, grounds, self.case.appeal_deadline, authority=bureau
+            Appeal.Kind.APPEAL,
+            filed_on,
+            grounds,
+            opens_on=case.served_on,
+            deadline=case.appeal_deadline,
+            authority=bureau,
         )
 
     @state.transition(
@@ -408,11 +420,13 @@ class CaseLifecycle:
     )
     def request_review(self, *, filed_on: datetime.date, grounds: str, authority: str):
         """Filed with the higher authority within the review period; the veto stays meanwhile."""
+        appeal = self.case.appeal_of(Appeal.Kind.APPEAL)
         self._challenge(
             Appeal.Kind.REVIEW,
             filed_on,
             grounds,
-            self.case.review_deadline,
+            opens_on=appeal.answered_on,
+            deadline=self.case.review_deadline,
             authority=_require(authority, "authority"),
         )
 

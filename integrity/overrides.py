@@ -85,7 +85,7 @@ def request_override(
 @transaction.atomic
 def approve_override(override: VetoOverride, obj: models.Model, by) -> VetoOverride:
     override = (
-        VetoOverride.objects.select_for_update().select_related("sanction").get(pk=override.pk)
+        VetoOverride.objects.select_for_update(of=("self",)).select_related("sanction").get(pk=override.pk)
     )
     if not has_role(by, Role.LEADER):
         raise PermissionDenied(_("Only leadership may approve an override."))
@@ -110,7 +110,7 @@ def use_overrides(obj: models.Model, verdict: Verdict, actor) -> list[VetoOverri
         return []
     found = {
         o.sanction_id: o
-        for o in VetoOverride.objects.select_for_update()
+        for o in VetoOverride.objects.select_for_update(of=("self",))
         .select_related("sanction")
         .filter(
             gate=verdict.gate.value,

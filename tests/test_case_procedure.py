@@ -285,8 +285,12 @@ def test_a_review_upheld_makes_the_decision_final(county):
     assert list(MisconductCase.objects.final()) == [case]
 
 
-def test_an_answer_cannot_precede_the_filing(county):
-    case = decided(county)
+def test_filings_and_answers_keep_their_order(county):
+    case = decided(county, served_on=TODAY - DAY)
+    with pytest.raises(ValidationError):  # before the letter was served
+        step(county, case, "appeal", filed_on=TODAY - 2 * DAY, grounds="申诉")
+    with pytest.raises(ValidationError):  # in the future
+        step(county, case, "appeal", filed_on=TODAY + DAY, grounds="申诉")
     step(county, case, "appeal", filed_on=TODAY, grounds="申诉")
     with pytest.raises(ValidationError):
         step(county, case, "uphold_on_appeal", answered_on=TODAY - DAY, reason="维持")
@@ -450,7 +454,9 @@ def test_the_officer_sees_proposals_first_and_accepts_one(as_officer, county, ov
     case = MisconductCase.objects.get(status=CaseStatus.PROPOSED)
     page = as_officer.get(reverse("cases")).content.decode()
     proposals = page.index('data-testid="proposed-cases"')
-    assert proposals < page.index("陈研究员") < page.index('data-testid="waiting-cases"')
+    waiting = page.index('data-testid="waiting-cases"')
+    assert proposals < page.index("陈研究员") < waiting
+    assert reverse("case", args=[case.pk]) in page[waiting:]  # waiting for you, too
     case_page = as_officer.get(reverse("case", args=[case.pk])).content.decode()
     assert reverse("project", args=[overdue.pk]) in case_page
     assert post_step(as_officer, case, "accept").status_code == 302

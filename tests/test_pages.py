@@ -42,6 +42,7 @@ def running(county):
         ("applicant", "account-identity", False),
         (None, "notices", False),
         (None, "reports", False),
+        (None, "decisions", False),
         (None, "inspections", False),
         (None, "trail-checkpoints", False),
         (None, "login", False),

@@ -19,6 +19,13 @@ def _grant_task_permissions(sender, **kwargs) -> None:
             ("funding", "view_call"),
             ("funding", "view_project"),
             ("oversight", "view_certificate"),
+            # Identities are corrected in the admin, through accounts.services, with a reason.
+            ("accounts", "view_user"),
+            ("accounts", "change_user"),
+            ("accounts", "add_user"),
+            ("accounts", "view_organisation"),
+            ("accounts", "change_organisation"),
+            ("accounts", "add_organisation"),
         ],
         Role.LEADER: [("workflows", "leader_task"), ("funding", "view_project")],
         Role.INTEGRITY: [
@@ -26,6 +33,7 @@ def _grant_task_permissions(sender, **kwargs) -> None:
             ("integrity", "change_sanction"),
             ("integrity", "view_sanction"),
             ("integrity", "view_vetocheck"),
+            ("integrity", "view_vetooverride"),
         ],
     }
     for role, perms in grants.items():

@@ -62,7 +62,7 @@ def case_list(request):
             "proposed": MisconductCase.objects.filter(status=CaseStatus.PROPOSED).order_by(
                 "opened_at"
             ),
-            "waiting": [c for c in waiting_for_officer() if c.status != CaseStatus.PROPOSED],
+            "waiting": waiting_for_officer(),
             "page": page,
             "form": form,
         },
