@@ -185,3 +185,44 @@ def test_experts_reviewing_at_once_open_exactly_one_conclude_task(county):
     )
     assert conclude.count() == 1
     assert [t.flow_task for t in inbox(county.users["staff"])] == [ProjectFlow.conclude_review]
+
+
+def test_the_daily_job_and_a_save_enforcing_one_sanction_at_once_act_once():
+    """Both see the sanction not yet enforced; the row lock lets exactly one record it."""
+    import datetime
+
+    from django.utils import timezone
+
+    from integrity.models import Sanction
+    from integrity.services import enforce_sanction, record_sanction
+
+    town = demo.create_county()
+    running = demo.advance(
+        town, demo.draft_project(town, "applicant", "执行中", "300000"), S.IN_PROGRESS
+    )
+    today, applicant = timezone.localdate(), town.users["applicant"]
+    ban = record_sanction(
+        Sanction(
+            subject_kind="person",
+            subject_id=applicant.id_number,
+            subject_name=applicant.real_name,
+            severity="serious",
+            measures=["ban"],
+            gates=["apply"],
+            decision_no="示科信〔2026〕88号",
+            reason="伪造数据",
+            starts_on=today + datetime.timedelta(days=1),  # not yet in force
+            ends_on=today + datetime.timedelta(days=700),
+        ),
+        town.users["integrity"],
+    )
+    running.refresh_from_db()
+    assert running.status == S.IN_PROGRESS
+    Sanction.objects.filter(pk=ban.pk).update(starts_on=timezone.localdate())  # its day
+    results = race(lambda: enforce_sanction(ban.pk), lambda: enforce_sanction(ban.pk))
+    assert sorted(results) == [False, True], results
+    running.refresh_from_db()
+    assert running.status == S.SUSPENDED
+    assert transition_events(running, "suspend").count() == 1
+    assert history_of(ban).filter(kind=EventKind.SANCTION_ENFORCED).count() == 1
+    assert verify_chain() == []

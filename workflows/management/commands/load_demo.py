@@ -108,6 +108,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not User.objects.filter(username="staff").exists():
             self._load()
+            self._checkpoint()
         else:
             self.stdout.write("The demo county is already loaded.")
         self._print_logins(options["url"])
@@ -181,6 +182,16 @@ class Command(BaseCommand):
         submit_expert_review(
             reviewing.pk, u["expert1"], 88, "技术路线清晰，建议立项。", no_conflict=True
         )
+
+    def _checkpoint(self):
+        """Sign the demo's trail once, so /trail/checkpoints/ has something to show."""
+        from trail.checkpoints import make_checkpoint
+        from trail.signing import SigningKeyMissing
+
+        try:
+            make_checkpoint()
+        except SigningKeyMissing:
+            self.stdout.write("No trail signing key (manage.py trail_key): no checkpoint made.")
 
     def _review(self, conclusion: str, county) -> dict:
         return {
