@@ -160,9 +160,7 @@ BUREAU_NAME = env("BUREAU_NAME", default="示范县科学技术局")
 
 # Integrity (DESIGN §4, §7). No two-person override ever opens a gate to these severities
 # or measures (严重/特别严重; 禁止承担或参与).
-VETO_NO_OVERRIDE_SEVERITIES = env.list(
-    "VETO_NO_OVERRIDE_SEVERITIES", default=["severe", "extreme"]
-)
+VETO_NO_OVERRIDE_SEVERITIES = env.list("VETO_NO_OVERRIDE_SEVERITIES", default=["severe", "extreme"])
 VETO_NO_OVERRIDE_MEASURES = env.list("VETO_NO_OVERRIDE_MEASURES", default=["ban"])
 # Days to file an appeal (申诉) after the decision is served, and a review (复查) after
 # the appeal's answer; both unverified defaults, set them from the local rules.

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.identity import mask_id_number
-from documents.pdf import render_pdf
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -123,6 +122,8 @@ def letter_data(case: MisconductCase) -> LetterData:
 
 
 def render_letter_pdf(data: LetterData) -> bytes:
+    from documents.pdf import render_pdf  # WeasyPrint loads only when a letter is printed
+
     return render_pdf(TEMPLATE, {"letter": data})
 
 

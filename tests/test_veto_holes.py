@@ -409,3 +409,23 @@ def test_an_override_is_bound_to_its_sanction(county, draft):
     assert project.status == S.CONTRACTED
     check = VetoCheck.objects.filter(overrides=override).get()
     assert set(check.overrides.values_list("pk", flat=True)) == {override.pk, second_override.pk}
+
+
+def test_the_integrity_officer_finds_proposed_cases_in_the_inbox(client, county):
+    from oversight.overdue import propose_overdue_acceptance_cases
+
+    late = demo.draft_project(
+        county,
+        "applicant2",
+        "逾期未验收",
+        "260000",
+        start_date=TODAY - 940 * DAY,
+        end_date=TODAY - 240 * DAY,
+    )
+    demo.advance(county, late, S.IN_PROGRESS)
+    assert propose_overdue_acceptance_cases() == 1
+    client.force_login(county.users["integrity"])
+    page = client.get(reverse("inbox")).content.decode()
+    assert 'data-testid="inbox-cases"' in page and "刘工程师" in page
+    client.force_login(county.users["staff"])
+    assert 'data-testid="inbox-cases"' not in client.get(reverse("inbox")).content.decode()

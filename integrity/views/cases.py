@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
-from documents.pdf import RenderError
 from trail.services import history_of
 
 from ..case_forms import CaseForm, step_form
@@ -158,6 +157,8 @@ def case_letter(request, pk: int):
     if letter is None:
         raise Http404(_("This case has no decision letter."))
     if not letter.pdf:  # printing after the decision failed: print it now
+        from documents.pdf import RenderError
+
         try:
             letter = generate_letter(letter.pk)
         except (RenderError, OSError):

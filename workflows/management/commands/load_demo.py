@@ -16,6 +16,7 @@ from integrity.models import MisconductCase, MisconductType, SubjectKind
 from integrity.policy import VetoRefused
 from oversight.inspections import draw_inspections, record_result
 from oversight.models import AcceptanceReview
+from oversight.overdue import propose_overdue_acceptance_cases
 from workflows import demo
 from workflows.actions import perform, submit_expert_review
 from workflows.demo import DEMO_PASSWORD, USERS
@@ -108,6 +109,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not User.objects.filter(username="staff").exists():
             self._load()
+            propose_overdue_acceptance_cases()  # the late project proposes a case
             self._checkpoint()
         else:
             self.stdout.write("The demo county is already loaded.")
