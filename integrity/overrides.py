@@ -85,7 +85,9 @@ def request_override(
 @transaction.atomic
 def approve_override(override: VetoOverride, obj: models.Model, by) -> VetoOverride:
     override = (
-        VetoOverride.objects.select_for_update(of=("self",)).select_related("sanction").get(pk=override.pk)
+        VetoOverride.objects.select_for_update(of=("self",))
+        .select_related("sanction")
+        .get(pk=override.pk)
     )
     if not has_role(by, Role.LEADER):
         raise PermissionDenied(_("Only leadership may approve an override."))
