@@ -18,7 +18,7 @@ from workflows.actions import perform
 
 from .cases_support import TODAY, decide, decided, heard, new_case, officer, step
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_decision_sanctions_the_respondent_and_the_veto_refuses_them(county):
