@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -15,9 +16,11 @@ from funding.states import ProjectStatus
 from integrity.models import Sanction, VetoCheck
 from integrity.policy import effective_sanctions_q
 
-# DESIGN §6: apply within 3 months after the end date; beyond 6 months, an integrity matter.
+from .overdue import months_before
+
+# DESIGN §6: apply within 3 months after the end date; beyond
+# ACCEPTANCE_OVERDUE_CASE_MONTHS (6), an integrity matter (oversight.overdue proposes a case).
 ACCEPTANCE_DUE = datetime.timedelta(days=91)
-ACCEPTANCE_SERIOUSLY_LATE = datetime.timedelta(days=183)
 
 
 @dataclass
@@ -45,6 +48,7 @@ def money() -> dict[str, Decimal]:
 def overdue_acceptance(today: datetime.date | None = None) -> list[Overdue]:
     """Running projects whose end date passed more than 3 months ago without a request."""
     today = today or timezone.localdate()
+    seriously_late = months_before(today, settings.ACCEPTANCE_OVERDUE_CASE_MONTHS)
     late = Project.objects.filter(
         status__in=[ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS],
         end_date__lt=today - ACCEPTANCE_DUE,
@@ -53,7 +57,7 @@ def overdue_acceptance(today: datetime.date | None = None) -> list[Overdue]:
         Overdue(
             project=p,
             days_late=(today - p.end_date - ACCEPTANCE_DUE).days,
-            propose_integrity_record=today - p.end_date > ACCEPTANCE_SERIOUSLY_LATE,
+            propose_integrity_record=p.end_date < seriously_late,
         )
         for p in late.order_by("end_date")
     ]
