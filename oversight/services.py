@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,9 @@ def appoint_audit(project: Project, firm: Organisation, auditor, by) -> AuditEng
 def current_engagement(project: Project) -> AuditEngagement | None:
     # Cached on the instance: the permission check and the action both ask.
     if not hasattr(project, "_current_engagement"):
-        project._current_engagement = project.audits.order_by("-appointed_at").first()
+        project._current_engagement = (
+            project.audits.select_related("firm", "lead_auditor").order_by("-appointed_at").first()
+        )
     return project._current_engagement
 
 
@@ -97,8 +100,13 @@ def panel_problems(project: Project, members: list) -> list[str]:
             % {"n": settings.MIN_ACCEPTANCE_PANEL}
         )
     team = set(project.team.values_list("id_number", flat=True)) | {project.pi.id_number}
+    experts = set(
+        get_user_model()
+        .objects.filter(pk__in=[m.pk for m in members], groups__name=Role.EXPERT.value)
+        .values_list("pk", flat=True)
+    )  # one query for the whole panel
     for member in members:
-        if not has_role(member, Role.EXPERT):
+        if member.pk not in experts:
             problems.append(_("%(name)s is not an expert.") % {"name": member})
         elif member.organisation_id and member.organisation_id == project.applicant_org_id:
             problems.append(
@@ -131,5 +139,7 @@ def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
         remarks=data.get("remarks", ""),
         recorded_by=by,
     )
-    review.panel_members.set(members)
+    # One insert for the panel (the review is new, so nothing to compare with).
+    through = AcceptanceReview.panel_members.through
+    through.objects.bulk_create(through(acceptancereview=review, user=m) for m in members)
     return review
