@@ -17,6 +17,7 @@ from accounts.models import User
 from funding.models import ExpertAssignment
 from funding.states import ProjectStatus as S
 from integrity.models import Gate, Sanction, Severity, SubjectKind, VetoCheck
+from integrity.policy import VetoRefused
 from integrity.services import record_sanction, revoke_sanction
 from integrity.tasks import enforce_sanctions_in_force
 from oversight.inspections import draw_inspections
@@ -137,7 +138,7 @@ def test_an_audit_firm_without_a_credit_code_is_refused(county, draft):
     type(firm).objects.filter(pk=firm.pk).update(credit_code="")
     firm.refresh_from_db()
     staff = county.users["staff"]
-    with pytest.raises(Exception, match="no unified social credit code"):
+    with pytest.raises(VetoRefused, match="no unified social credit code"):
         perform(project.pk, "appoint_audit", staff, firm=firm, auditor=county.users["auditor"])
     assert not AuditEngagement.objects.filter(project=project).exists()
 
@@ -399,7 +400,7 @@ def test_an_override_is_bound_to_its_sanction(county, draft):
     approve_override(override, project, leader)
     # Another sanction comes in: the override answers only the first.
     second = terminate(applicant, "示科信〔2026〕62号")
-    with pytest.raises(Exception, match="One-vote veto"):
+    with pytest.raises(VetoRefused, match="One-vote veto"):
         perform(project.pk, "sign_contract", staff)
     override.refresh_from_db()
     assert override.status == "approved"  # not used up by the other refusal
@@ -429,3 +430,29 @@ def test_the_integrity_officer_finds_proposed_cases_in_the_inbox(client, county)
     assert 'data-testid="inbox-cases"' in page and "刘工程师" in page
     client.force_login(county.users["staff"])
     assert 'data-testid="inbox-cases"' not in client.get(reverse("inbox")).content.decode()
+
+
+def test_the_applicant_sees_neither_reviewers_nor_their_refusals_on_the_project_page(
+    client, county, draft
+):
+    """Confidential reviews: the PI sees that reviews came in, not who gave which score,
+    nor that an expert of theirs was refused by the veto (that would name the expert)."""
+    from workflows.actions import submit_expert_review
+
+    project = demo.advance(county, draft, S.EXPERT_REVIEW)
+    u = county.users
+    submit_expert_review(project.pk, u["expert1"], 77, "可行", no_conflict=True)
+    ban(county, u["expert2"], gates=[Gate.REVIEW])
+    with pytest.raises(VetoRefused):
+        submit_expert_review(project.pk, u["expert2"], 66, "可行", no_conflict=True)
+
+    client.force_login(project.pi)
+    page = client.get(reverse("project", args=[project.pk])).content.decode()
+    assert "Expert review submitted" in page and "An expert" in page
+    for secret in ("周教授", "吴研究员", " · 77", "is barred"):
+        assert secret not in page, secret
+
+    client.force_login(u["staff"])
+    page = client.get(reverse("project", args=[project.pk])).content.decode()
+    assert "周教授" in page and " · 77" in page
+    assert "Expert 吴研究员 is barred" in page

@@ -16,14 +16,12 @@ from funding.services import (
     fund_trail,
     record_expenditure,
 )
-from funding.states import ProjectStatus
 from integrity.models import VetoOverride
 from integrity.overrides import overrides_for
 from oversight.access import can_see_fund_trail, projects_visible_to
 from oversight.certificates import revoke
 from oversight.models import Certificate, ProgressReport
 from oversight.supervision import submit_report
-from trail.kinds import EventKind
 from trail.services import history_of
 
 from ..actions import perform, submit_expert_review
@@ -37,6 +35,7 @@ from ..forms import (
 )
 from ..lifecycle import available_transitions, transition_labels
 from .feedback import FAILED, attempt
+from .project_history import history_rows, refusals_shown
 
 
 def visible_project(request, pk: int):
@@ -54,8 +53,6 @@ def project_page(request, pk: int):
     ]
     assignment = project.assignments.filter(expert=request.user, submitted_at__isnull=True).first()
     events = list(history_of(project))
-    kinds, states = dict(EventKind.choices), dict(ProjectStatus.choices)
-    actions_done = transition_labels()
     return render(
         request,
         "workflows/project.html",
@@ -65,18 +62,8 @@ def project_page(request, pk: int):
             "review_form": ReviewForm()
             if assignment and project.status == "expert_review"
             else None,
-            "history": [
-                {
-                    "event": e,
-                    "label": actions_done.get(e.data.get("transition"))
-                    or kinds.get(e.kind, e.kind),
-                    "before": states.get(e.before.get("status")),
-                    "after": states.get(e.after.get("status")),
-                }
-                for e in events
-                if e.kind != EventKind.VETO_CHECK
-            ],
-            "refusals": [e for e in events if e.kind == EventKind.VETO_CHECK][-3:],
+            "history": history_rows(events, request.user, transition_labels()),
+            "refusals": refusals_shown(events, request.user),
             "budget": budget_lines_in_order(project),
             "team": project.team.all(),
             "certificate": Certificate.objects.filter(project=project).first(),
