@@ -83,9 +83,17 @@ def sanction_problems(sanction: Sanction) -> dict[str, list[str]]:
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    measures, gates = list(sanction.measures or []), list(sanction.gates or [])
-    if not isinstance(sanction.measures, list) or not isinstance(sanction.gates, list):
+    measures, gates = sanction.measures or [], sanction.gates or []
+    if not isinstance(measures, list) or not isinstance(gates, list):
         add("measures", _("Measures and barred actions are lists."))
+        return errors
+    for name in ("starts_on", "ends_on", "rectify_by"):
+        value = getattr(sanction, name)
+        if value is not None and not isinstance(value, datetime.date):
+            add(name, _("Enter a valid date."))
+    if sanction.starts_on is None:
+        add("starts_on", _("Give the day the sanction takes effect."))
+    if errors:
         return errors
     if any(m not in Measure.values for m in measures):
         add("measures", _("Unknown measure."))
@@ -105,10 +113,9 @@ def sanction_problems(sanction: Sanction) -> dict[str, list[str]]:
             add("gates", _("Choose the actions the ban bars."))
         for problem in ban_problems(sanction.severity, sanction.starts_on, sanction.ends_on):
             add("ends_on", problem)
-    elif gates and sanction.severity == Severity.MINOR:
-        pass  # already refused above
-    elif gates and not ({Measure.DISQUALIFY_EXPERT, Measure.TERMINATE} & set(measures)):
-        add("measures", _("Barring actions needs a ban or an expert disqualification."))
+    elif gates and sanction.severity != Severity.MINOR:  # a minor case was refused above
+        if not {Measure.DISQUALIFY_EXPERT, Measure.TERMINATE} & set(measures):
+            add("measures", _("Barring actions needs a ban or an expert disqualification."))
     if Measure.DISQUALIFY_EXPERT in measures and Measure.BAN not in measures:
         if Gate.REVIEW not in gates:
             add("gates", _("A withdrawn expert qualification bars serving as an expert."))
@@ -139,14 +146,14 @@ def record_sanction(sanction: Sanction, by) -> Sanction:
     """Validate and save a new or edited sanction, with its before and after."""
     _may_keep_register(by)
     sanction.subject_id = normalise_subject(sanction.subject_kind, sanction.subject_id)
-    sanction.gates = [Gate(g).value for g in sanction.gates or []]
     is_new = sanction.pk is None
     before = None if is_new else Sanction.objects.select_for_update().get(pk=sanction.pk)
     if before is not None and before.status == Sanction.Status.REVOKED:
         raise ValidationError(_("A revoked sanction cannot be changed."))
-    problems = sanction_problems(sanction)
+    problems = sanction_problems(sanction)  # before any use of the values: wrong shapes too
     if problems:
         raise ValidationError(problems)
+    sanction.gates = [Gate(g).value for g in sanction.gates or []]
     if is_new:
         sanction.recorded_by = by
     if before is not None and (

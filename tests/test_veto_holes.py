@@ -456,3 +456,47 @@ def test_the_applicant_sees_neither_reviewers_nor_their_refusals_on_the_project_
     page = client.get(reverse("project", args=[project.pk])).content.decode()
     assert "周教授" in page and " · 77" in page
     assert "Expert 吴研究员 is barred" in page
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"measures": 5},
+        {"measures": "ban"},
+        {"gates": ["bogus"]},
+        {"gates": {"apply": True}},
+        {"starts_on": "2026-01-01"},
+        {"starts_on": None},
+        {"ends_on": 20270101},
+    ],
+    ids=[
+        "measures-int",
+        "measures-str",
+        "unknown-gate",
+        "gates-dict",
+        "date-str",
+        "no-start",
+        "end-int",
+    ],
+)
+def test_a_sanction_of_the_wrong_shape_is_a_clear_error_on_every_path(county, wrong):
+    """The service every path calls (pages, admin, case decisions, commands) refuses it."""
+    from django.core.exceptions import ValidationError
+
+    applicant = county.users["applicant"]
+    values = {
+        "subject_kind": SubjectKind.PERSON,
+        "subject_id": applicant.id_number,
+        "subject_name": "陈研究员",
+        "severity": Severity.SERIOUS,
+        "measures": ["ban"],
+        "gates": ["apply"],
+        "decision_no": "示科信〔2026〕90号",
+        "reason": "伪造数据",
+        "starts_on": TODAY,
+        "ends_on": TODAY + 700 * DAY,
+        **wrong,
+    }
+    with pytest.raises(ValidationError):
+        record_sanction(Sanction(**values), county.users["integrity"])
+    assert not Sanction.objects.exists()
