@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -244,22 +247,25 @@ CASE_DECISION_STANDS = (CaseStatus.DECIDED, CaseStatus.APPEAL_ANSWERED, CaseStat
 
 
 class CaseQuerySet(models.QuerySet):
-    def final(self, on_date=None) -> CaseQuerySet:
+    def final(self, on_date: datetime.date | None = None) -> CaseQuerySet:
         """Decisions in force for good (DESIGN §4): nothing pending, nothing left to file.
 
-        Final when no appeal or review is pending and either the appeal deadline passed
-        unused or the last answer upheld the decision (an answer upholding on appeal
-        counts; should a review then be filed, the case is pending again).
+        Final when no appeal or review is pending and the last period to challenge has
+        run out: the appeal period with no appeal, the review period after an appeal was
+        answered (upheld) with no review, or a review that upheld it.
         """
-        import datetime
-
-        from django.utils import timezone
-
         on_date = on_date or timezone.localdate()
         appeal_closed = on_date - datetime.timedelta(days=settings.APPEAL_DAYS)
+        review_closed = on_date - datetime.timedelta(days=settings.REVIEW_DAYS)
+        answered_before_review_closed = Exists(
+            Appeal.objects.filter(
+                case=OuterRef("pk"), kind=Appeal.Kind.APPEAL, answered_on__lt=review_closed
+            )
+        )
         return self.filter(
             Q(status=CaseStatus.DECIDED, served_on__lt=appeal_closed)
-            | Q(status__in=[CaseStatus.APPEAL_ANSWERED, CaseStatus.UPHELD])
+            | (Q(status=CaseStatus.APPEAL_ANSWERED) & Q(answered_before_review_closed))
+            | Q(status=CaseStatus.UPHELD)
         )
 
 
@@ -333,10 +339,8 @@ class MisconductCase(models.Model):
         return f"{self.respondent_name} · {self.get_misconduct_display()}"
 
     @property
-    def appeal_deadline(self):
+    def appeal_deadline(self) -> datetime.date | None:
         """The last day to file an appeal (申诉): APPEAL_DAYS after the letter is served."""
-        import datetime
-
         if self.served_on is None:
             return None
         return self.served_on + datetime.timedelta(days=settings.APPEAL_DAYS)
@@ -345,23 +349,23 @@ class MisconductCase(models.Model):
         return next((a for a in self.appeals.all() if a.kind == kind), None)
 
     @property
-    def review_deadline(self):
+    def review_deadline(self) -> datetime.date | None:
         """The last day to ask for a review (复查): REVIEW_DAYS after the appeal's answer."""
-        import datetime
-
         appeal = self.appeal_of(Appeal.Kind.APPEAL)
         if appeal is None or appeal.answered_on is None:
             return None
         return appeal.answered_on + datetime.timedelta(days=settings.REVIEW_DAYS)
 
-    def is_final(self, on_date=None) -> bool:
+    def is_final(self, on_date: datetime.date | None = None) -> bool:
         """See CaseQuerySet.final: the same rule for one case."""
-        from django.utils import timezone
-
         on_date = on_date or timezone.localdate()
         if self.status == CaseStatus.DECIDED:
-            return self.appeal_deadline is not None and on_date > self.appeal_deadline
-        return self.status in (CaseStatus.APPEAL_ANSWERED, CaseStatus.UPHELD)
+            deadline = self.appeal_deadline
+        elif self.status == CaseStatus.APPEAL_ANSWERED:
+            deadline = self.review_deadline
+        else:
+            return self.status == CaseStatus.UPHELD
+        return deadline is not None and on_date > deadline
 
 
 class RespondentHearing(models.Model):

@@ -224,7 +224,11 @@ def test_an_appeal_within_the_period_keeps_the_veto_until_answered(county):
     step(county, case, "uphold_on_appeal", answered_on=TODAY, reason="证据确凿，维持原决定。")
     case.refresh_from_db()
     assert case.status == CaseStatus.APPEAL_ANSWERED and not case.sanction.under_appeal
-    assert barred(county) and case.is_final()
+    # Upheld on appeal, but a review (复查) may still be asked for: final once that period ends.
+    assert barred(county) and not case.is_final()
+    assert case.is_final(TODAY + REVIEW_DAYS + DAY)
+    assert list(MisconductCase.objects.final(TODAY + REVIEW_DAYS + DAY)) == [case]
+    assert not MisconductCase.objects.final().exists()
 
 
 def test_an_appeal_after_the_period_is_refused_naming_the_deadline(as_officer, county):
@@ -272,6 +276,7 @@ def test_a_review_after_its_period_is_refused(county):
     case.refresh_from_db()
     assert case.status == CaseStatus.APPEAL_ANSWERED
     assert not case.appeals.filter(kind=Appeal.Kind.REVIEW).exists()
+    assert case.is_final() and list(MisconductCase.objects.final()) == [case]
 
 
 def test_a_review_upheld_makes_the_decision_final(county):
