@@ -46,12 +46,22 @@ def _reason_field() -> forms.CharField:
     )
 
 
-def _add_refusal(form: forms.BaseForm, field: str, refusal: Exception) -> None:
-    if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
-        for name, messages in refusal.message_dict.items():
+def errors_onto(form: forms.BaseForm, error: ValidationError, field: str | None = None) -> None:
+    """Put a service's refusal on the form, so the page comes back with what was typed.
+
+    Each message goes on its own field when the form has one, else on `field` (None: the
+    form as a whole). Every part's pages use this one helper.
+    """
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
             form.add_error(name if name in form.fields else field, messages)
-    elif isinstance(refusal, ValidationError):
-        form.add_error(field, refusal.messages)
+    else:
+        form.add_error(field, error.messages)
+
+
+def _add_refusal(form: forms.BaseForm, field: str, refusal: Exception) -> None:
+    if isinstance(refusal, ValidationError):
+        errors_onto(form, refusal, field)
     else:
         form.add_error(field, str(refusal))
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from .forms import IdentityPageForm
+from .forms import IdentityPageForm, errors_onto
 from .identity import mask_id_number
 from .services import enter_own_identity
 
@@ -28,7 +28,7 @@ def identity(request):
             except PermissionDenied as denied:
                 refusal = str(denied)
             except ValidationError as error:
-                _add_errors(form, error)
+                errors_onto(form, error)
             else:
                 messages.success(request, _("Your ID number is now on your account."))
                 return redirect("account-identity")
@@ -45,11 +45,3 @@ def identity(request):
         },
         status=403 if refusal else 200,
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from accounts.forms import errors_onto
 from accounts.roles import Role, has_role
 
 from ..export import register_workbook
@@ -54,14 +55,6 @@ def officer_only(view):
         return view(request, *args, **kwargs)
 
     return guarded
-
-
-def put_errors_on_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _filterset(request) -> SanctionFilter:
@@ -171,7 +164,7 @@ def sanction_revoke(request, pk: int):
         try:
             revoke_sanction(sanction, form.cleaned_data["reason"], request.user)
         except ValidationError as error:
-            put_errors_on_form(form, error)
+            errors_onto(form, error)
         else:
             messages.success(request, _("The sanction is revoked; the veto no longer applies it."))
             return redirect("sanction", pk=pk)
@@ -187,7 +180,7 @@ def sanction_rectified(request, pk: int):
         try:
             record_rectification(sanction, form.cleaned_data["done_on"], request.user)
         except ValidationError as error:
-            put_errors_on_form(form, error)
+            errors_onto(form, error)
         else:
             messages.success(
                 request, _("The rectification is recorded; staff may now resume the projects.")
@@ -206,7 +199,7 @@ def _sanction_form_page(request, sanction: Sanction):
         try:
             saved = record_sanction(form.save(commit=False), request.user)
         except ValidationError as error:
-            put_errors_on_form(form, error)
+            errors_onto(form, error)
         else:
             messages.success(
                 request,

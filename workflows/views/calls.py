@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.forms import errors_onto
 from accounts.roles import Role, has_role
 from funding.models import Call, Project
 from funding.services import call_is_open, create_project, update_application
@@ -32,7 +33,7 @@ def apply(request, pk: int):
         try:
             project = create_project(request.user, call, form.project_data())
         except ValidationError as error:
-            _add_errors(form, error)
+            errors_onto(form, error)
         else:
             messages.success(request, _("Draft saved. Check it, then sign and submit."))
             return redirect("project", pk=project.pk)
@@ -49,7 +50,7 @@ def edit_application(request, pk: int):
         try:
             update_application(request.user, project, form.project_data())
         except ValidationError as error:
-            _add_errors(form, error)
+            errors_onto(form, error)
         else:
             messages.success(request, _("The application has been saved."))
             return redirect("project", pk=project.pk)
@@ -58,11 +59,3 @@ def edit_application(request, pk: int):
         "workflows/apply.html",
         {"call": project.call, "form": form, "open": True, "project": project},
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)

@@ -37,12 +37,13 @@ def history_rows(events: list[Event], user, labels: dict[str, str]) -> list[dict
         if event.kind == EventKind.VETO_CHECK:
             continue  # shown apart, as refusals
         hidden = event.kind == EventKind.REVIEW_SUBMITTED and not everything
+        label = labels.get(event.data.get("transition")) or kinds.get(event.kind, event.kind)
         rows.append(
             {
                 "event": event,
                 "actor": _("An expert") if hidden else event.actor_name,
                 "score": None if hidden else event.data.get("score"),
-                "label": labels.get(event.data.get("transition")) or kinds.get(event.kind, event.kind),
+                "label": label,
                 "before": states.get(event.before.get("status")),
                 "after": states.get(event.after.get("status")),
             }
