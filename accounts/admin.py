@@ -10,6 +10,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from trail.admin import ActingUserMixin
+
 from .forms import AdminAccountCreationForm, AdminOrganisationForm, AdminUserChangeForm
 from .models import Organisation, User
 from .services import register_organisation, set_credit_code, set_id_number
@@ -18,20 +20,12 @@ from .services import register_organisation, set_credit_code, set_id_number
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
-def _form_acting_as(form_class, user):
-    """The admin's form class, told who is acting so it can refuse on the form."""
-    return type(form_class.__name__, (form_class,), {"acting_user": user})
-
-
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ActingUserMixin, admin.ModelAdmin):
     form = AdminOrganisationForm
     fields = ("name", "credit_code", "kind", "reason")
     list_display = ("name", "credit_code", "kind")
     search_fields = ("name", "credit_code")
-
-    def get_form(self, request, obj=None, **kwargs):
-        return _form_acting_as(super().get_form(request, obj, **kwargs), request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -48,7 +42,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ActingUserMixin, BaseUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminAccountCreationForm
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -64,9 +58,6 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     list_display = ("username", "real_name", "organisation", "is_active")
-
-    def get_form(self, request, obj=None, **kwargs):
-        return _form_acting_as(super().get_form(request, obj, **kwargs), request.user)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

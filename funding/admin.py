@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from trail.admin import ReadOnlyAdmin
+from trail.admin import ActingUserMixin, ReadOnlyAdmin
 
 from .calls import RULE_FIELDS, call_problems, may_publish_calls, save_call
 from .models import Call, Project
@@ -65,14 +65,10 @@ class CallForm(forms.ModelForm):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ActingUserMixin, admin.ModelAdmin):
     form = CallForm
     list_display = ("title", "program", "opens_on", "closes_on", "funding_cap")
     search_fields = ("title", "program")
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (form,), {"acting_user": request.user})
 
     def has_delete_permission(self, request, obj=None):
         return False  # projects refer to their call; a call is closed, not deleted

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Gate, Measure, Sanction
-from .services import normalise_subject
+from .services import normalise_subject, sanction_problems
 from .tables import shown_number
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+# What sanction_problems reads; when one of these is already wrong it cannot judge.
+RULE_INPUTS = ("severity", "measures", "gates", "starts_on", "ends_on", "rectify_by")
+
+
 class SanctionForm(forms.ModelForm):
     """A sanction decided by another body, or a correction of one already recorded.
 
-    Only the form's own checks run here; the register's rules (measures fit the
-    severity, ban lengths) are those of `record_sanction`, whose errors the view puts
-    on these fields.
+    The register's rules (measures fit the severity, ban lengths) are `record_sanction`'s
+    own `sanction_problems`, run here too so the admin (which builds on this form) shows
+    them on its fields before it saves.
     """
 
     # Generous: a number may arrive with spaces or in full-width characters.
@@ -85,9 +91,12 @@ class SanctionForm(forms.ModelForm):
                 cleaned["subject_id"] = normalise_subject(kind, number)
             except ValidationError as error:
                 self.add_error("subject_id", error)
-        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if starts_on and ends_on and ends_on < starts_on:
-            self.add_error("ends_on", _("The end cannot precede the start."))
+        if not any(field in self.errors for field in RULE_INPUTS):
+            candidate = copy.copy(self.instance)
+            for field in RULE_INPUTS:
+                setattr(candidate, field, cleaned.get(field))
+            for field, messages in sanction_problems(candidate).items():
+                self.add_error(field if field in self.fields else None, messages)
         return cleaned
 
 

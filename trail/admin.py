@@ -3,6 +3,15 @@ from django.contrib import admin
 from .models import Checkpoint, Event
 
 
+class ActingUserMixin:
+    """Tells the admin's form who is acting (`acting_user`), so the form can refuse what
+    the service would refuse for that person, with the error on the form."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records only services may write (the journal, projects, certificates)."""
 
