@@ -65,27 +65,34 @@ def _credit_code_is_free(code: str, org_pk: int | None) -> None:
         )
 
 
+def _change_identity(model, obj, field: str, canonical: str, by, reason: str, check) -> None:
+    """Lock, check (`check(locked, before)`), save and journal one identity field."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    before = getattr(locked, field)
+    if before != canonical:  # the same number typed differently is no change
+        check(locked, before)
+        setattr(locked, field, canonical)
+        locked.save(update_fields=[field])
+        record(
+            EventKind.IDENTITY_CHANGED,
+            locked,
+            actor=by,
+            before={field: before},
+            after={field: canonical},
+            data={"reason": (reason or "").strip(), "field": field},
+        )
+    setattr(obj, field, canonical)
+
+
 @transaction.atomic
 def set_id_number(user: User, number: str, by, reason: str = "") -> User:
     """Put a (new) ID number on an account, checked and journaled; a no-op if unchanged."""
     canonical = normalise_id_number(number)
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    before = locked.id_number
-    if before == canonical:
-        user.id_number = canonical
-        return user
-    check_id_number_change(locked, before, by, reason)
-    locked.id_number = canonical
-    locked.save(update_fields=["id_number"])
-    record(
-        EventKind.IDENTITY_CHANGED,
-        locked,
-        actor=by,
-        before={"id_number": before},
-        after={"id_number": canonical},
-        data={"reason": (reason or "").strip(), "field": "id_number"},
-    )
-    user.id_number = canonical
+
+    def check(locked: User, before: str) -> None:
+        check_id_number_change(locked, before, by, reason)
+
+    _change_identity(User, user, "id_number", canonical, by, reason, check)
     return user
 
 
@@ -146,24 +153,12 @@ def create_account(
 def set_credit_code(org: Organisation, code: str, by, reason: str = "") -> Organisation:
     """Correct an organisation's credit code, checked and journaled; a no-op if unchanged."""
     canonical = normalise_credit_code(code)
-    locked = Organisation.objects.select_for_update().get(pk=org.pk)
-    before = locked.credit_code
-    if before == canonical:
-        org.credit_code = canonical
-        return org
-    check_credit_code_change(by, reason)
-    _credit_code_is_free(canonical, locked.pk)
-    locked.credit_code = canonical
-    locked.save(update_fields=["credit_code"])
-    record(
-        EventKind.IDENTITY_CHANGED,
-        locked,
-        actor=by,
-        before={"credit_code": before},
-        after={"credit_code": canonical},
-        data={"reason": (reason or "").strip(), "field": "credit_code"},
-    )
-    org.credit_code = canonical
+
+    def check(locked: Organisation, before: str) -> None:
+        check_credit_code_change(by, reason)
+        _credit_code_is_free(canonical, locked.pk)
+
+    _change_identity(Organisation, org, "credit_code", canonical, by, reason, check)
     return org
 
 
