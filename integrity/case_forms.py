@@ -7,10 +7,12 @@ the page adds nothing the service does not check again.
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Gate, Measure, MisconductCase, Severity
+from .services import normalise_subject
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -32,6 +34,9 @@ def _text(label, rows=2, required=True) -> forms.CharField:
 
 
 class CaseForm(forms.ModelForm):
+    # Room for a number typed with spaces or full-width digits; stored canonical (18).
+    respondent_id = forms.CharField(label=_("Respondent's ID number or credit code"), max_length=40)
+
     class Meta:
         model = MisconductCase
         fields = [
@@ -48,6 +53,17 @@ class CaseForm(forms.ModelForm):
             "allegation": forms.Textarea(attrs={"rows": 3}),
             "evidence": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def clean(self):
+        # Canonical before the model's own checks (18 characters); open_case checks again.
+        cleaned = super().clean()
+        kind, number = cleaned.get("respondent_kind"), cleaned.get("respondent_id")
+        if kind and number:
+            try:
+                cleaned["respondent_id"] = normalise_subject(kind, number)
+            except ValidationError as error:
+                self.add_error("respondent_id", error.messages)
+        return cleaned
 
 
 class ReasonStep(forms.Form):

@@ -517,7 +517,10 @@ def _take_step(case_id: int, name: str, actor, **kwargs) -> MisconductCase:
 
 
 def _identify(case: MisconductCase) -> None:
-    case.respondent_id = normalise_subject(case.respondent_kind, case.respondent_id)
+    try:
+        case.respondent_id = normalise_subject(case.respondent_kind, case.respondent_id)
+    except ValidationError as error:
+        raise ValidationError({"respondent_id": error.messages}) from None
     if case.respondent_kind == SubjectKind.ORGANISATION and not case.respondent_unit.strip():
         case.respondent_unit = case.respondent_name  # the organisation is its own unit
     if not case.respondent_unit.strip():

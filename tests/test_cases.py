@@ -135,3 +135,32 @@ def test_the_officer_registers_a_report_and_a_bad_one_comes_back_filled_in(clien
     response = client.post(reverse("cases"), data)
     case = MisconductCase.objects.get()
     assert response.status_code == 302 and response.url == reverse("case", args=[case.pk])
+
+
+def test_the_report_form_takes_a_number_typed_any_way_and_keeps_input_on_an_error(client, county):
+    client.force_login(county.users["integrity"])
+    client.cookies["django_language"] = "en"
+    number = county.users["applicant2"].id_number
+    typed = " ".join([number[:6], number[6:14], number[14:]]).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    form = {
+        "reporter": "王某",
+        "respondent_kind": "person",
+        "respondent_id": typed,
+        "respondent_name": "刘工程师",
+        "respondent_unit": "浙东智能装备有限公司",
+        "misconduct": "false_application",
+        "allegation": "专利证书系伪造。",
+        "evidence": "",
+    }
+    response = client.post(reverse("cases"), form)
+    assert response.status_code == 302
+    assert MisconductCase.objects.get().respondent_id == number
+
+    bad = {**form, "respondent_id": "330127198001019999", "allegation": "另一份举报"}
+    response = client.post(reverse("cases"), bad)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "check digit" in page and "330127198001019999" in page and "另一份举报" in page
+    assert MisconductCase.objects.count() == 1
