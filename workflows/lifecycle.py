@@ -148,13 +148,13 @@ def state_before_suspension(project: Project) -> str:
 
 
 def _state_before_suspension(lifecycle: ProjectLifecycle, **kwargs) -> str:
-    return state_before_suspension(lifecycle.project)
+    return lifecycle.state_before_suspension()
 
 
 def suspended_before_contract(lifecycle: ProjectLifecycle):
     return fsm.State.CONDITION(
         lifecycle.project.status != S.SUSPENDED
-        or state_before_suspension(lifecycle.project) in PRE_CONTRACT_STATES,
+        or lifecycle.state_before_suspension() in PRE_CONTRACT_STATES,
         _("A contracted project is terminated, not vetoed."),
     )
 
@@ -199,6 +199,12 @@ class ProjectLifecycle:
             after={"status": target},
             data={"transition": descriptor._func.__name__, **self.note},
         )
+
+    def state_before_suspension(self) -> str:
+        # Read once per transition: the target and the body of `resume` both ask.
+        if not hasattr(self, "_before_suspension"):
+            self._before_suspension = state_before_suspension(self.project)
+        return self._before_suspension
 
     def _gate(self, gate: Gate, subjects: list[Subject]) -> None:
         """The one-vote veto at a gate: refuse, or record that the check passed."""
@@ -501,7 +507,7 @@ class ProjectLifecycle:
         """Resuming passes the veto again: taking part, and every gate still ahead."""
         self.note["reason"] = _require_reason(reason)
         subjects = funding.veto_subjects(self.project)
-        for gate in gates_to_pass(state_before_suspension(self.project)):
+        for gate in gates_to_pass(self.state_before_suspension()):
             self._gate(gate, subjects)
 
     @state.transition(
@@ -602,5 +608,5 @@ def fire(project_id: int, name: str, actor, **kwargs) -> Project:
 
 def record_refusal(project_id: int, refused: VetoRefused | NothingToVeto, actor) -> None:
     """Keep the check after the transition's rollback: every check is recorded (DESIGN §4)."""
-    project = Project.objects.only("pk").get(pk=project_id)
-    keep_refusal(refused, actor, obj=getattr(refused, "obj", None) or project)
+    # The refusal names its object; a bare row stands in (only its label and pk are used).
+    keep_refusal(refused, actor, obj=getattr(refused, "obj", None) or Project(pk=project_id))
