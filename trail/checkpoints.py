@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ChainHead, Checkpoint, Event
-from .services import GENESIS, Problem, event_hash
+from .services import GENESIS, Problem, Walk, walk_chain
 from .signing import (
     NO_PREVIOUS,
     PAYLOAD_TYPE,
@@ -161,7 +161,7 @@ def _why_head_does_not_extend(last: Checkpoint | None, head: ChainHead) -> str |
                 "label": signed.label,
                 "seq": start_seq,
             }
-    walk = _walk(start_seq, start_hash, head.seq, set())
+    walk = walk_chain(start_seq, start_hash, head.seq)
     if walk.first_break is not None or walk.last_hash != head.last_hash:
         return _("the events after event %(seq)s do not chain up to the head; run verify_trail") % {
             "seq": start_seq
@@ -172,34 +172,17 @@ def _why_head_does_not_extend(last: Checkpoint | None, head: ChainHead) -> str |
 # --- walking the journal ----------------------------------------------------------------
 
 
-@dataclass
-class _Walk:
-    first_break: int | None  # the first event that is missing, moved or edited
-    hashes: dict[int, str]  # stored hashes of the events asked for
-    last_hash: str
-
-
 def _stored_hash(seq: int) -> str | None:
     if seq == 0:
         return GENESIS
     return Event.objects.filter(seq=seq).values_list("hash", flat=True).first()
 
 
-def _walk(start_seq: int, start_hash: str, end_seq: int, wanted: set[int]) -> _Walk:
-    """Walk events start_seq+1..end_seq in one pass, as verify_chain does."""
-    walk = _Walk(first_break=None, hashes={}, last_hash=start_hash)
-    expected = start_seq + 1
-    events = Event.objects.filter(seq__gt=start_seq, seq__lte=end_seq).order_by("seq")
-    for event in events.iterator(chunk_size=2000):
-        broken = event.seq != expected or event.prev_hash != walk.last_hash
-        if walk.first_break is None and (broken or event_hash(event) != event.hash):
-            walk.first_break = min(expected, event.seq)
-        if event.seq in wanted:
-            walk.hashes[event.seq] = event.hash
-        expected, walk.last_hash = event.seq + 1, event.hash
-    if walk.first_break is None and expected <= end_seq:
-        walk.first_break = expected  # the newest events are gone
-    return walk
+def journal_walk(*groups: Iterable[SignedCheckpoint]) -> Walk:
+    """One walk from the first event to the newest checkpointed one (or the head),
+    keeping the hashes every group of checkpoints needs: verify_trail walks once."""
+    seqs = {entry.seq for group in groups for entry in group}
+    return walk_chain(wanted=seqs)
 
 
 # --- verifying --------------------------------------------------------------------------
@@ -208,17 +191,23 @@ def _walk(start_seq: int, start_hash: str, end_seq: int, wanted: set[int]) -> _W
 def verify_checkpoints(
     checkpoints: Iterable[SignedCheckpoint] | None = None,
     public_keys: dict[str, PublicKey] | None = None,
+    walk: Walk | None = None,
 ) -> list[Problem]:
     """Check signatures, the checkpoint chain, and that the journal still matches each one.
 
-    Without arguments: the stored checkpoints against the configured public keys.
+    Without arguments: the stored checkpoints against the configured public keys. `walk`
+    is a walk of the journal already made (`journal_walk`) that kept these hashes.
     """
     entries = sorted(
         stored_checkpoints() if checkpoints is None else checkpoints,
         key=lambda c: (c.seq, c.number or 0),
     )
     keys = known_public_keys() if public_keys is None else public_keys
-    return _signature_problems(entries, keys) + _link_problems(entries) + _journal_problems(entries)
+    return (
+        _signature_problems(entries, keys)
+        + _link_problems(entries)
+        + _journal_problems(entries, walk or journal_walk(entries))
+    )
 
 
 def _signature_problems(
@@ -276,11 +265,10 @@ def _link_of(entry: SignedCheckpoint) -> str | None:
         return None
 
 
-def _journal_problems(entries: list[SignedCheckpoint]) -> list[Problem]:
+def _journal_problems(entries: list[SignedCheckpoint], walk: Walk) -> list[Problem]:
     """Name the first checkpoint the journal no longer matches; later ones follow from it."""
     if not entries:
         return []
-    walk = _walk(0, GENESIS, max(e.seq for e in entries), {e.seq for e in entries})
     walk.hashes[0] = GENESIS
     intact: SignedCheckpoint | None = None
     broken: list[tuple[SignedCheckpoint, str]] = []
@@ -313,7 +301,7 @@ def _journal_problems(entries: list[SignedCheckpoint]) -> list[Problem]:
     return problems
 
 
-def _mismatch(entry: SignedCheckpoint, walk: _Walk) -> str | None:
+def _mismatch(entry: SignedCheckpoint, walk: Walk) -> str | None:
     stored = walk.hashes.get(entry.seq)
     if stored is None:
         return _("event %(seq)s is missing") % {"seq": entry.seq}

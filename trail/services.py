@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -99,23 +99,57 @@ class Problem:
     message: str
 
 
-def verify_chain(batch_size: int = 2000) -> list[Problem]:
-    """Walk the journal; report edited, deleted, inserted or reordered events."""
-    problems: list[Problem] = []
-    expected_seq, prev_hash = 1, GENESIS
-    for event in Event.objects.order_by("seq").iterator(chunk_size=batch_size):
-        if event.seq != expected_seq:
-            problems.append(
-                Problem(event.seq, f"events {expected_seq}..{event.seq - 1} are missing")
-            )
-        if event.prev_hash != prev_hash:
-            problems.append(
-                Problem(event.seq, "does not follow the previous event (deleted or reordered)")
-            )
+@dataclass
+class Walk:
+    """One pass over the journal: what is wrong, and the hashes asked for on the way."""
+
+    problems: list[Problem] = field(default_factory=list)
+    hashes: dict[int, str] = field(default_factory=dict)  # seq -> stored hash, for `wanted`
+    first_break: int | None = None  # the first event missing, moved or edited
+    last_seq: int = 0
+    last_hash: str = GENESIS
+
+
+def walk_chain(
+    start_seq: int = 0,
+    start_hash: str = GENESIS,
+    end_seq: int | None = None,
+    wanted: frozenset[int] | set[int] = frozenset(),
+    batch_size: int = 2000,
+) -> Walk:
+    """Walk events start_seq+1..end_seq (or the last) once; report edited, deleted,
+    inserted or reordered events, and keep the hashes of the `wanted` ones."""
+    walk = Walk(last_seq=start_seq, last_hash=start_hash)
+    events = Event.objects.filter(seq__gt=start_seq).order_by("seq")
+    if end_seq is not None:
+        events = events.filter(seq__lte=end_seq)
+
+    def broken(seq: int, message: str, first: int | None = None) -> None:
+        walk.problems.append(Problem(seq, message))
+        if walk.first_break is None:
+            walk.first_break = seq if first is None else first
+
+    for event in events.iterator(chunk_size=batch_size):
+        expected = walk.last_seq + 1
+        if event.seq != expected:
+            broken(event.seq, f"events {expected}..{event.seq - 1} are missing", first=expected)
+        if event.prev_hash != walk.last_hash:
+            broken(event.seq, "does not follow the previous event (deleted or reordered)")
         if event_hash(event) != event.hash:
-            problems.append(Problem(event.seq, "content does not match its hash (edited)"))
-        expected_seq, prev_hash = event.seq + 1, event.hash
+            broken(event.seq, "content does not match its hash (edited)")
+        if event.seq in wanted:
+            walk.hashes[event.seq] = event.hash
+        walk.last_seq, walk.last_hash = event.seq, event.hash
+    if end_seq is not None and walk.last_seq < end_seq:
+        broken(walk.last_seq + 1, f"events {walk.last_seq + 1}..{end_seq} are missing")
+    return walk
+
+
+def verify_chain(batch_size: int = 2000, walk: Walk | None = None) -> list[Problem]:
+    """Walk the whole journal (or take a walk already made) and check the head too."""
+    walk = walk or walk_chain(batch_size=batch_size)
+    problems = list(walk.problems)
     head = ChainHead.objects.filter(pk=1).first()
-    if head and (head.seq != expected_seq - 1 or head.last_hash != prev_hash):
+    if head and (head.seq != walk.last_seq or head.last_hash != walk.last_hash):
         problems.append(Problem(head.seq, "the newest events are missing (truncated)"))
     return problems

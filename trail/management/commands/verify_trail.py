@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from trail.checkpoints import (
     compare_with_database,
+    journal_walk,
     read_checkpoints_file,
     stored_checkpoints,
     verify_checkpoints,
@@ -31,12 +32,14 @@ class Command(BaseCommand):
     def handle(self, *args, checkpoints=None, **options):
         try:
             kept = read_checkpoints_file(checkpoints) if checkpoints else []
-            chain_problems = verify_chain()
             stored = stored_checkpoints()
-            checkpoint_problems = verify_checkpoints(stored)
+            walk = journal_walk(stored, kept)  # the journal is read once for all checks
+            chain_problems = verify_chain(walk=walk)
+            checkpoint_problems = verify_checkpoints(stored, walk=walk)
             if checkpoints:
                 # A kept file also catches the newest checkpoints being deleted.
-                checkpoint_problems += verify_checkpoints(kept) + compare_with_database(kept)
+                checkpoint_problems += verify_checkpoints(kept, walk=walk)
+                checkpoint_problems += compare_with_database(kept)
         except (ValueError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
         for problem in chain_problems:
