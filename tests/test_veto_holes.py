@@ -500,3 +500,17 @@ def test_a_sanction_of_the_wrong_shape_is_a_clear_error_on_every_path(county, wr
     with pytest.raises(ValidationError):
         record_sanction(Sanction(**values), county.users["integrity"])
     assert not Sanction.objects.exists()
+
+
+def test_a_missing_id_number_stops_the_gate_but_is_no_ground_for_the_veto(county, draft):
+    from integrity.policy import NothingToVeto
+
+    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    without_identity(project.pi)
+    staff = county.users["staff"]
+    with pytest.raises(VetoRefused, match="has no ID number"):
+        perform(project.pk, "accept_application", staff)
+    with pytest.raises(NothingToVeto):
+        perform(project.pk, "veto", staff)
+    project.refresh_from_db()
+    assert project.status == S.SUBMITTED

@@ -530,7 +530,7 @@ class ProjectLifecycle:
     def veto(self):
         """一票否决: only when the register bars a subject of this project today."""
         verdict = check_veto(funding.veto_subjects(self.project), Gate.APPLY)
-        if verdict.passed:
+        if not verdict.blocking:  # a missing ID number stops a gate; it is not a sanction
             raise NothingToVeto(verdict)  # recorded after the rollback, like a refusal
         record_check(verdict, self.project, self.actor)
         self.note["reasons"] = verdict.reasons()
