@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from .models import Sanction
-from .tables import gate_labels, measure_labels, shown_number
+from .tables import shown_number
 
 # A text cell starting with one of these may be read as a formula (or a DDE call) by
 # Excel or LibreOffice, here or after a round trip through CSV (OWASP: CSV injection).
@@ -57,8 +57,8 @@ def _row(sanction: Sanction) -> list:
         shown_number(sanction),
         sanction.subject_unit,
         sanction.get_severity_display(),
-        "；".join(measure_labels(sanction)),
-        "；".join(gate_labels(sanction)),
+        "；".join(sanction.measure_labels()),
+        "；".join(sanction.gate_labels()),
         sanction.starts_on,
         sanction.ends_on or _("permanent"),
         sanction.get_status_display(),

@@ -129,7 +129,11 @@ class Sanction(models.Model):
 
     def measure_labels(self) -> list[str]:
         labels = dict(Measure.choices)
-        return [str(labels.get(m, m)) for m in self.measures]
+        return [str(labels.get(m, m)) for m in self.measures or []]
+
+    def gate_labels(self) -> list[str]:
+        labels = dict(Gate.choices)
+        return [str(labels.get(g, g)) for g in self.gates or []]
 
 
 class VetoOverride(models.Model):

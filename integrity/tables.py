@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.identity import mask_id_number
 
-from .models import Gate, Measure, Sanction, SubjectKind
+from .models import Measure, Sanction, SubjectKind
 
 PER_PAGE = 25
 
@@ -24,15 +24,6 @@ def shown_number(sanction: Sanction) -> str:
     if sanction.subject_kind == SubjectKind.PERSON:
         return mask_id_number(sanction.subject_id)
     return sanction.subject_id
-
-
-def measure_labels(sanction: Sanction) -> list[str]:
-    return sanction.measure_labels()
-
-
-def gate_labels(sanction: Sanction) -> list[str]:
-    labels = dict(Gate.choices)
-    return [str(labels.get(g, g)) for g in sanction.gates or []]
 
 
 def period_text(sanction: Sanction) -> str:
@@ -110,10 +101,10 @@ class SanctionTable(tables.Table):
         return shown_number(record)
 
     def render_measures(self, record: Sanction):
-        return _list_html(measure_labels(record))
+        return _list_html(record.measure_labels())
 
     def render_gates(self, record: Sanction):
-        return _list_html(gate_labels(record))
+        return _list_html(record.gate_labels())
 
     def render_period(self, record: Sanction) -> str:
         return period_text(record)

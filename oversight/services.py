@@ -130,6 +130,7 @@ def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
         raise ValidationError(
             _("A project passes only when both the task and the financial review pass.")
         )
+    # The names as they stood that day, like the trail's actor names; the accounts follow.
     review = AcceptanceReview.objects.create(
         project=project,
         panel="\n".join(panel),

@@ -33,8 +33,6 @@ from ..services import record_rectification, record_sanction, revoke_sanction
 from ..tables import (
     PER_PAGE,
     SanctionTable,
-    gate_labels,
-    measure_labels,
     period_text,
     shown_number,
     status_markers,
@@ -132,8 +130,8 @@ def _sanction_page(request, sanction: Sanction, revoke_form=None, rectify_form=N
         {
             "sanction": sanction,
             "number": shown_number(sanction),
-            "measures": measure_labels(sanction),
-            "gates": gate_labels(sanction),
+            "measures": sanction.measure_labels(),
+            "gates": sanction.gate_labels(),
             "period": period_text(sanction),
             "markers": status_markers(sanction, timezone.localdate()),
             # Only sanctions decided through a case have one.
