@@ -514,3 +514,50 @@ def test_a_missing_id_number_stops_the_gate_but_is_no_ground_for_the_veto(county
         perform(project.pk, "veto", staff)
     project.refresh_from_db()
     assert project.status == S.SUBMITTED
+
+
+def test_refused_forms_on_the_project_page_come_back_as_typed(client, county, draft):
+    """A refusal by the service (the veto, a rule) or by the form keeps what was typed."""
+    u = county.users
+    project = demo.advance(county, draft, S.UNDER_AUDIT)
+    client.force_login(u["staff"])
+    # The auditor is not of that firm: refused by the service, the reason stays.
+    response = act(
+        client,
+        project,
+        "reappoint_audit",
+        firm=county.orgs["firm2"].pk,
+        auditor=u["auditor"].pk,
+        reason="原事务所被列入失信名单（保留）",
+    )
+    page = response.content.decode()
+    assert response.redirect_chain == [] and "原事务所被列入失信名单（保留）" in page
+    assert "lead auditor must be an auditor of that firm" in page
+
+    # An override for a ban: refused, the written reason stays.
+    approved = demo.advance(
+        county, demo.draft_project(county, "applicant2", "待签合同", "300000"), S.APPROVED
+    )
+    sanction = ban(county, u["applicant2"], gates=[Gate.CONTRACT])
+    act(client, approved, "sign_contract")
+    response = client.post(
+        reverse("override-ask", args=[approved.pk]),
+        {"gate": "contract", "sanction": sanction.pk, "reason": "县政府专题会议（保留）"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "县政府专题会议（保留）" in page
+    assert "never overridden" in page
+
+
+def test_a_refused_review_keeps_the_experts_opinion(client, county, draft):
+    project = demo.advance(county, draft, S.EXPERT_REVIEW)
+    expert = county.users["expert1"]
+    client.force_login(expert)
+    response = client.post(
+        reverse("project-review", args=[project.pk]),
+        {"score": "88", "opinion": "技术路线可行（保留）"},  # no declaration of no conflict
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "技术路线可行（保留）" in page
+    assert 'value="88"' in page
+    assert not ExpertAssignment.objects.get(project=project, expert=expert).submitted_at

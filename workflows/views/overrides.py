@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from integrity.overrides import approve_override, overrides_for, request_override
 
 from ..forms import OverrideForm
-from .feedback import attempt
-from .projects import visible_project
+from .feedback import FAILED, attempt
+from .projects import render_project, visible_project
 
 
 @login_required
@@ -18,19 +18,22 @@ from .projects import visible_project
 def ask(request, pk: int):
     project = visible_project(request, pk)
     form = OverrideForm(request.POST, project=project)
-    if form.is_valid():
-        data = form.cleaned_data
-        attempt(
-            request,
-            lambda: request_override(
-                project, data["gate"], data["sanction"], data["reason"], request.user
-            ),
-            _("The override waits for a leader's approval."),
-        )
-    else:
+    if not form.is_valid():
         messages.error(
             request, _("Choose the gate and the sanction, and write the reason for the override.")
         )
+        return render_project(request, project, override_form=form)
+    data = form.cleaned_data
+    done = attempt(
+        request,
+        lambda: request_override(
+            project, data["gate"], data["sanction"], data["reason"], request.user
+        ),
+        _("The override waits for a leader's approval."),
+        form=form,
+    )
+    if done is FAILED:  # e.g. a serious case: the reason typed stays, with why not
+        return render_project(request, project, override_form=form)
     return redirect("project", pk=pk)
 
 

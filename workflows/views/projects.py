@@ -44,14 +44,16 @@ def visible_project(request, pk: int):
     )
 
 
-@login_required
-def project_page(request, pk: int):
-    project = visible_project(request, pk)
-    actions = [
-        {"name": t.slug, "label": t.label, "doc": t.func.__doc__, "form": form_for(t.slug, project)}
-        for t in available_transitions(project, request.user)
-    ]
-    assignment = project.assignments.filter(expert=request.user, submitted_at__isnull=True).first()
+def render_project(request, project, *, failed=None, override_form=None, review_form=None):
+    """The project page; a refused form (`failed`: action name and bound form, or the
+    override or review form) comes back as typed, with its errors."""
+    actions = []
+    for t in available_transitions(project, request.user):
+        form = failed[1] if failed and failed[0] == t.slug else form_for(t.slug, project)
+        actions.append({"name": t.slug, "label": t.label, "doc": t.func.__doc__, "form": form})
+    reviewing = project.status == "expert_review" and (
+        project.assignments.filter(expert=request.user, submitted_at__isnull=True).exists()
+    )
     events = list(history_of(project))
     return render(
         request,
@@ -59,9 +61,7 @@ def project_page(request, pk: int):
         {
             "project": project,
             "actions": actions,
-            "review_form": ReviewForm()
-            if assignment and project.status == "expert_review"
-            else None,
+            "review_form": (review_form or ReviewForm()) if reviewing else None,
             "history": history_rows(events, request.user, transition_labels()),
             "refusals": refusals_shown(events, request.user),
             "budget": budget_lines_in_order(project),
@@ -72,11 +72,16 @@ def project_page(request, pk: int):
             "is_staff_user": has_role(request.user, Role.STAFF),
             "is_leader": has_role(request.user, Role.LEADER),
             "overrides": overrides_for(project).exclude(status=VetoOverride.Status.USED),
-            "override_form": OverrideForm(project=project),
+            "override_form": override_form or OverrideForm(project=project),
             "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },
     )
+
+
+@login_required
+def project_page(request, pk: int):
+    return render_project(request, visible_project(request, pk))
 
 
 @login_required
@@ -85,11 +90,13 @@ def do_action(request, pk: int, name: str):
     project = visible_project(request, pk)
     form = form_for(name, project, request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-        return redirect("project", pk=pk)
-    attempt(request, lambda: perform(project.pk, name, request.user, **form.transition_kwargs()))
+        messages.error(request, _("Please correct the fields below."))
+        return render_project(request, project, failed=(name, form))
+    done = attempt(
+        request, lambda: perform(project.pk, name, request.user, **form.transition_kwargs())
+    )
+    if done is FAILED:  # refused: the form comes back as typed, the message says why
+        return render_project(request, visible_project(request, pk), failed=(name, form))
     return redirect("project", pk=pk)
 
 
@@ -100,9 +107,9 @@ def review(request, pk: int):
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please declare no conflict, give a score and an opinion."))
-        return redirect("project", pk=pk)
+        return render_project(request, project, review_form=form)
     data = form.cleaned_data
-    attempt(
+    done = attempt(
         request,
         lambda: submit_expert_review(
             project.pk,
@@ -113,6 +120,8 @@ def review(request, pk: int):
         ),
         _("Your review has been submitted."),
     )
+    if done is FAILED:
+        return render_project(request, visible_project(request, pk), review_form=form)
     return redirect("project", pk=pk)
 
 
