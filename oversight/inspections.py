@@ -111,14 +111,16 @@ def _record_result(draw: InspectionDraw, project: Project, by, conclusion: str, 
     is_inspector = draw.inspectors.filter(pk=by.pk).exists()
     if not (has_role(by, Role.STAFF) or is_inspector):
         raise PermissionDenied(_("Only staff or a drawn inspector record results."))
-    if is_inspector:  # checked as they act, not only when drawn
-        guard(project, Gate.REVIEW, [expert_subject(by, _("Inspector"))], by)
     if not draw.projects.filter(pk=project.pk).exists():
         raise ValidationError(_("That project was not drawn."))
     if conclusion not in InspectionResult.Conclusion.values or not finding.strip():
         raise ValidationError(_("Give a conclusion and what was found."))
     if InspectionResult.objects.filter(draw=draw, project=project).exists():
         raise ValidationError(_("This project's result is already recorded."))
+    # The inspectors are checked as the result is recorded, not only when drawn: the one
+    # recording it, or, when staff record it for them, every inspector of the draw.
+    inspectors = [by] if is_inspector else list(draw.inspectors.all())
+    guard(project, Gate.REVIEW, [expert_subject(u, _("Inspector")) for u in inspectors], by)
     result = InspectionResult.objects.create(
         draw=draw, project=project, conclusion=conclusion, finding=finding.strip(), recorded_by=by
     )

@@ -561,3 +561,17 @@ def test_a_refused_review_keeps_the_experts_opinion(client, county, draft):
     assert response.status_code == 200 and "技术路线可行（保留）" in page
     assert 'value="88"' in page
     assert not ExpertAssignment.objects.get(project=project, expert=expert).submitted_at
+
+
+def test_staff_cannot_record_a_result_for_an_inspector_sanctioned_since_the_draw(county):
+    project = demo.advance(
+        county, demo.draft_project(county, "applicant", "抽查二", "300000"), S.IN_PROGRESS
+    )
+    draw = draw_inspections(county.users["staff"], 1, 1, seed="y")
+    ban(county, draw.inspectors.get(), gates=[Gate.REVIEW])
+    from oversight.inspections import record_result
+
+    with pytest.raises(VetoRefused, match="Inspector"):
+        record_result(draw, project, county.users["staff"], "compliant", "合规")
+    assert not InspectionResult.objects.exists()
+    assert refused_checks(project, Gate.REVIEW).get().checked_by == county.users["staff"]
