@@ -72,7 +72,9 @@ def render_project(request, project, *, failed=None, override_form=None, review_
             "is_staff_user": has_role(request.user, Role.STAFF),
             "is_leader": has_role(request.user, Role.LEADER),
             "overrides": overrides_for(project).exclude(status=VetoOverride.Status.USED),
-            "override_form": override_form or OverrideForm(project=project),
+            # Only staff ask for overrides; the form reads the refusals, so only for them.
+            "override_form": override_form
+            or (OverrideForm(project=project) if has_role(request.user, Role.STAFF) else None),
             "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
         },
