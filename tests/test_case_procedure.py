@@ -342,19 +342,6 @@ def test_a_decision_number_of_the_register_is_taken_too(county):
     assert Sanction.objects.count() == 1
 
 
-def test_two_decisions_racing_for_one_number_store_one(county, monkeypatch):
-    """The service check can miss a concurrent decision; the unique constraint does not."""
-    decided(county, decision_no="示科信〔2026〕9号")
-    second = heard(county, reporter="李某")
-    monkeypatch.setattr("integrity.cases.decision_no_taken", lambda number, case_id=None: False)
-    with pytest.raises(ValidationError) as refused:
-        decide(county, second, decision_no="示科信〔2026〕9号")
-    assert "decision_no" in refused.value.message_dict
-    assert Sanction.objects.count() == 1
-    second.refresh_from_db()
-    assert second.status == CaseStatus.INVESTIGATING
-
-
 # --- the public list of final serious decisions ---
 
 

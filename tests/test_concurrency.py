@@ -226,3 +226,34 @@ def test_the_daily_job_and_a_save_enforcing_one_sanction_at_once_act_once():
     assert transition_events(running, "suspend").count() == 1
     assert history_of(ban).filter(kind=EventKind.SANCTION_ENFORCED).count() == 1
     assert verify_chain() == []
+
+
+def test_two_decisions_racing_for_one_number_store_one():
+    """Both pass the service's look-up at once; the unique constraint keeps one, and the
+    other officer gets the same clear error on the number, with nothing stored."""
+    from django.core.exceptions import ValidationError as Invalid
+
+    from integrity.cases import take_step
+    from integrity.models import CaseStatus, MisconductCase, Sanction
+
+    from .cases_support import ban, heard, officer
+
+    town = demo.create_county()
+    first, second = heard(town), heard(town, reporter="李某")
+    results = race(
+        *(
+            lambda case=case: take_step(
+                case.pk, "decide", officer(town), **ban(decision_no="示科信〔2026〕9号")
+            )
+            for case in (first, second)
+        )
+    )
+    won = [r for r in results if isinstance(r, MisconductCase)]
+    lost = [r for r in results if isinstance(r, Invalid)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert "decision_no" in lost[0].message_dict
+    assert Sanction.objects.count() == 1
+    loser = second if won[0].pk == first.pk else first
+    loser.refresh_from_db()
+    assert loser.status == CaseStatus.INVESTIGATING
+    assert MisconductCase.objects.filter(status=CaseStatus.DECIDED).count() == 1
