@@ -20,6 +20,12 @@ class EventKind(models.TextChoices):
     # Rules and identities changed on any path (pages, admin, commands, API)
     IDENTITY_CHANGED = "accounts.identity_changed", _("Identity number changed")
     CALL_CHANGED = "funding.call_changed", _("Call rules changed")
+    # Sign-in and access (issue 6): who may act, changed on any path
+    PASSWORD_CHANGED = "accounts.password_changed", _("Password changed")
+    TWO_FACTOR_CHANGED = "accounts.two_factor_changed", _("Two-factor sign-in changed")
+    SIGN_IN_UNLOCKED = "accounts.sign_in_unlocked", _("Sign-in unlocked")
+    API_TOKEN_ISSUED = "accounts.api_token_issued", _("API token issued")
+    API_TOKEN_REVOKED = "accounts.api_token_revoked", _("API token revoked")
     # Funding
     REVIEW_SUBMITTED = "funding.review_submitted", _("Expert review submitted")
     BUDGET_ADJUSTMENT = "funding.budget_adjustment", _("Budget adjustment")
