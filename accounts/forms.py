@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .identity import normalise_credit_code, normalise_id_number
 from .models import Organisation, User
 from .services import check_credit_code_change, check_id_number_change, may_manage_identities
+from .text import BoundedFormMixin
 
 # Room for spaces, hyphens and stray characters; what is stored is the canonical 18.
 TYPED_LENGTH = 40
@@ -66,7 +67,7 @@ def _add_refusal(form: forms.BaseForm, field: str, refusal: Exception) -> None:
         form.add_error(field, str(refusal))
 
 
-class IdentityPageForm(forms.Form):
+class IdentityPageForm(BoundedFormMixin, forms.Form):
     """The user's own first entry of their ID number (and real name, if missing)."""
 
     real_name = forms.CharField(label=_("Real name (as on your ID card)"), max_length=50)
@@ -78,7 +79,7 @@ class IdentityPageForm(forms.Form):
             del self.fields["real_name"]
 
 
-class _AdminIdentityMixin:
+class _AdminIdentityMixin(BoundedFormMixin):
     """For admin forms: `acting_user` is set by the admin, to check before saving."""
 
     acting_user = None

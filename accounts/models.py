@@ -56,3 +56,6 @@ class User(AbstractUser):
         super().clean()
         if self.id_number:
             self.id_number = normalise_id_number(self.id_number)
+
+
+from .api_tokens import ApiToken  # noqa: E402, F401  (its own module; registered here)

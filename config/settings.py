@@ -31,6 +31,12 @@ INSTALLED_APPS = [
     "django_tables2",
     "viewflow",
     "viewflow.workflow",
+    # Sign-in hardening (issue 6): lockouts, two-factor devices, the CSP header.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "accounts",
     "trail",
     "documents",
@@ -42,14 +48,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTPMiddleware: half-signed-in people reach only the two-factor step.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,9 +94,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# axes first: it refuses a locked-out name or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Checked when a password is set through a form (change, reset, admin), not on old ones.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {
+            "user_attributes": ("username", "real_name", "first_name", "last_name", "email")
+        },
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
@@ -106,12 +135,41 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# The read API: API tokens (accounts.api_tokens) or the session; a token reaches a view
+# only with the view's scope. Throttles count in the default cache (per process unless
+# the cache is shared, e.g. Redis): requests per signed-in user, and per address.
+API_USER_RATE = env("API_USER_RATE", default="1000/hour")
+API_ANON_RATE = env("API_ANON_RATE", default="60/hour")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The token first: its 401 challenge is the one DRF answers with.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api_auth.HasScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api_auth.AnonRateThrottle",
+        "accounts.api_auth.UserRateThrottle",
+    ],
+    # The address of a caller not signed in, as sign-in lockouts read it (the same
+    # trusted proxies); unset, DRF would trust any X-Forwarded-For a caller sends.
+    "NUM_PROXIES": env.int("SIGN_IN_PROXY_COUNT", default=0),
+    # The browsable API only while developing.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "KJJG API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KJJG API",
+    "VERSION": "0.1.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run in-process (the demo).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "memory://"
@@ -179,6 +237,90 @@ if env.bool("DJANGO_SECURE", default=False):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Uploads (issue 6) ---
+# The expenditure ledger import reads the whole file within these limits before it locks
+# the project; a file past one is refused with a message naming the limit, nothing stored.
+# Largest upload, in bytes (also put a body-size limit in the proxy in front, e.g. 6m).
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Data rows in one file (the header row not counted).
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=20000)
+# Characters in one cell, any column.
+LEDGER_IMPORT_MAX_CELL_CHARS = env.int("LEDGER_IMPORT_MAX_CELL_CHARS", default=1000)
+# XLSX: bytes all parts of the archive unpack to, judged before openpyxl opens it (it
+# reads the shared strings whole, so this bounds its memory).
+LEDGER_IMPORT_MAX_UNZIPPED_BYTES = env.int(
+    "LEDGER_IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024
+)
+# XLSX: the highest compression ratio of a part above 1 MiB (real exports: about 15).
+LEDGER_IMPORT_MAX_ZIP_RATIO = env.int("LEDGER_IMPORT_MAX_ZIP_RATIO", default=100)
+# Seconds one reading of a file may take (a monotonic deadline checked on every row).
+LEDGER_IMPORT_SECONDS = env.float("LEDGER_IMPORT_SECONDS", default=20)
+# Files with more data rows than this are imported by a Celery task, with a progress page.
+LEDGER_IMPORT_SYNC_ROWS = env.int("LEDGER_IMPORT_SYNC_ROWS", default=500)
+# Where such files wait for their task (the default storage). With workers on other
+# machines it must be shared storage. Django's own DATA_UPLOAD_MAX_MEMORY_SIZE (form
+# fields) and FILE_UPLOAD_MAX_MEMORY_SIZE (larger files go to a temporary file) keep
+# their defaults of 2.5 MB.
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# --- end of uploads ---
+
+# --- Sign-in and sessions (issue 6) ---
+# Failed sign-ins (django-axes), on the site and the admin: AXES_FAILURE_LIMIT failures
+# within AXES_COOLOFF_MINUTES lock the account name, and separately the address, until
+# the cool-off has passed since the last failure (0 minutes: until staff unlock it at
+# /account/sign-in/lockouts/). A success does not clear earlier failures unless
+# AXES_RESET_ON_SUCCESS (it would let one known password reset an address's count).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=60)
+# In hours, as axes reads a float; None: no cool-off.
+AXES_COOLOFF_TIME = _AXES_COOLOFF_MINUTES / 60 if _AXES_COOLOFF_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=False)
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockouts.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockouts.username_of"
+# Trusted proxies in front that append to X-Forwarded-For (1 behind one TLS proxy);
+# 0 reads REMOTE_ADDR. Wrong here, every caller shares the proxy's address (and its lock).
+SIGN_IN_PROXY_COUNT = env.int("SIGN_IN_PROXY_COUNT", default=0)
+# Two-factor sign-in (django-otp, TOTP apps plus backup codes): open to everyone; when
+# TWO_FACTOR_REQUIRED, these roles and every superuser must use it (on in production).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "TWO_FACTOR_REQUIRED_ROLES", default=["staff", "leader", "integrity_officer"]
+)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default=BUREAU_NAME)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secrets on admin pages
+# Idle sessions end: each request saves the session and pushes its expiry
+# SESSION_IDLE_SECONDS ahead (one session write per request); the cookie also goes
+# when the browser closes.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=1800)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Browser policies, in every setting: no inline script or style, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "interest-cohort": [],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+# --- end of sign-in and sessions ---
 
 # --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---
 # TRAIL_SIGNING_KEY: an Ed25519 private key as PEM (PKCS#8) text; if empty, the PEM file

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.text import BoundedFormMixin
 from trail.admin import ActingUserMixin, ReadOnlyAdmin
 
 from .calls import RULE_FIELDS, call_problems, may_publish_calls, save_call
@@ -29,7 +30,7 @@ class PlainAmountField(forms.DecimalField):
         return super().to_python(value)
 
 
-class CallForm(forms.ModelForm):
+class CallForm(BoundedFormMixin, forms.ModelForm):
     """Shows what `save_call` would refuse as errors on the form, never as a 500."""
 
     acting_user = None  # set by CallAdmin.get_form

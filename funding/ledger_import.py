@@ -4,15 +4,19 @@ Headers may be Chinese or English. Every row is checked and every problem report
 its row number; nothing is imported until the whole file is clean. Re-importing the same
 export adds nothing: each row carries a key made from its content and its position
 among identical rows.
+
+The file is read whole, within the upload limits (`upload_limits`), before the project's
+row is locked: a slow or hostile file never holds up the project's other actions (issue
+6). Only then are a clean file's entries written under the lock, all or nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -24,10 +28,11 @@ from django.utils.translation import gettext as _
 from trail.kinds import EventKind
 from trail.services import record
 
-from .models import Expenditure, Project
+from .ledger_reader import LedgerRows
+from .models import MONEY, Expenditure, Project
 from .states import BudgetCategory
+from .upload_limits import UploadLimits
 
-MAX_ROWS = 5000
 HEADERS = {
     "voucher_no": {"voucher_no", "voucher", "凭证号", "凭证编号"},
     "spent_on": {"date", "spent_on", "日期", "支付日期", "记账日期"},
@@ -50,6 +55,13 @@ METHODS = {
     "公务卡": "card",
     "现金": "cash",
 }
+CENT = Decimal("0.01")
+# The largest amount the database column holds (max_digits 14, 2 decimals).
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
+# Category C0 and C1 control characters (NUL among them; PostgreSQL refuses NUL in text).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+PROGRESS_EVERY = 500  # rows between two progress reports
+QUOTED = 40  # characters of a bad value repeated in its row's message
 
 
 @dataclass
@@ -59,41 +71,108 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
 
 
-def read_rows(content: bytes, filename: str) -> list[list[str]]:
-    if filename.lower().endswith(".xlsx"):
-        return _xlsx_rows(content)
-    if not filename.lower().endswith(".csv"):
-        raise ValidationError(_("Upload a .csv or .xlsx file."))
-    for encoding in ("utf-8-sig", "gb18030"):  # finance software often exports GBK
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("The file is neither UTF-8 nor GBK text."))
-    return [row for row in csv.reader(io.StringIO(text))]
+@dataclass
+class ParsedLedger:
+    """A file read before anything is locked: its entries, or every row's problems."""
+
+    filename: str
+    sha256: str
+    entries: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rows: int = 0  # data rows read
+    complete: bool = True  # False: reading stopped at `stop_after` rows
 
 
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+def check_may_import(project: Project, by) -> None:
+    from .services import SPENDING_STATES
 
-    try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-    except Exception as error:  # openpyxl raises many kinds for a bad file
-        raise ValidationError(_("The file is not a readable XLSX workbook.")) from error
-    rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else _cell(v) for v in values])
-    return rows
+    if by.pk != project.pi_id:
+        raise PermissionDenied(_("Only the PI records this project's spending."))
+    if project.status not in SPENDING_STATES:
+        raise ValidationError(_("Spending is recorded only while the project runs."))
 
 
-def _cell(value) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
+def import_ledger(project: Project, by, content: bytes, filename: str) -> ImportResult:
+    """Read the whole file, then write it (the page hands large files to a job instead)."""
+    check_may_import(project, by)
+    parsed = parse_ledger(content, filename)
+    if parsed.errors:
+        return ImportResult(errors=parsed.errors)  # nothing imported until the file is clean
+    return write_ledger(project, by, parsed)
+
+
+def parse_ledger(
+    content: bytes,
+    filename: str,
+    limits: UploadLimits | None = None,
+    *,
+    stop_after: int | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> ParsedLedger:
+    """Read and check every row, locking nothing; refuse at the first limit passed.
+
+    `stop_after`: read at most that many data rows (`complete` tells whether that was all).
+    `on_progress(rows read, expected rows or None)` is called every PROGRESS_EVERY rows.
+    """
+    limits = limits or UploadLimits.from_settings()
+    parsed = ParsedLedger(clean_filename(filename), hashlib.sha256(content).hexdigest())
+    with LedgerRows(content, filename, limits) as reader:
+        rows = iter(reader)
+        header = next(rows, None)
+        if header is None:
+            raise ValidationError(_("The file is empty."))
+        columns = _columns(header[1])
+        today, seen = timezone.localdate(), Counter()
+        for number, row in rows:
+            if stop_after is not None and parsed.rows >= stop_after:
+                parsed.complete = False
+                break
+            parsed.rows += 1
+            if on_progress and parsed.rows % PROGRESS_EVERY == 0:
+                on_progress(parsed.rows, reader.expected_rows)
+            values = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
+            entry, problems = _parse_row(values, today)
+            if problems:
+                parsed.errors.append(
+                    _("Row %(n)d: %(p)s.") % {"n": number, "p": "; ".join(problems)}
+                )
+                continue
+            identity = tuple(str(entry[k]) for k in sorted(entry))
+            seen[identity] += 1
+            entry["import_key"] = _key(entry, seen[identity])
+            parsed.entries.append(entry)
+    return parsed
+
+
+@transaction.atomic
+def write_ledger(project: Project, by, parsed: ParsedLedger) -> ImportResult:
+    """Write a clean file's entries under the project's row lock, all or nothing."""
+    if parsed.errors or not parsed.complete:
+        raise ValueError("only a clean file, read to its end, is written")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    check_may_import(project, by)
+    existing = set(project.expenditures.exclude(import_key="").values_list("import_key", flat=True))
+    entries = parsed.entries
+    new = [Expenditure(project=project, **e) for e in entries if e["import_key"] not in existing]
+    Expenditure.objects.bulk_create(new, batch_size=1000)
+    result = ImportResult(imported=len(new), already_there=len(entries) - len(new))
+    record(
+        EventKind.EXPENDITURE_RECORDED,
+        project,
+        actor=by,
+        data={
+            "import": parsed.filename[:100],
+            "sha256": parsed.sha256,
+            "imported": result.imported,
+            "already_there": result.already_there,
+        },
+    )
+    return result
+
+
+def clean_filename(name: str) -> str:
+    """The file's name as recorded (the trail, a job): no control characters, 255 at most."""
+    return CONTROL.sub("", name)[:255]
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -112,7 +191,7 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 
 def _parse_row(values: dict[str, str], today: datetime.date) -> tuple[dict, list[str]]:
-    problems = []
+    problems = _text_problems(values)
     entry: dict = {"voucher_no": values["voucher_no"], "payee": values["payee"]}
     if not entry["voucher_no"]:
         problems.append(_("no voucher number"))
@@ -123,20 +202,58 @@ def _parse_row(values: dict[str, str], today: datetime.date) -> tuple[dict, list
         if entry["spent_on"] > today:
             problems.append(_("the date is in the future"))
     except ValueError:
-        problems.append(_("“%(v)s” is not a date (YYYY-MM-DD)") % {"v": values["spent_on"]})
+        problems.append(
+            _("“%(v)s” is not a date (YYYY-MM-DD)") % {"v": _quoted(values["spent_on"])}
+        )
     entry["category"] = CATEGORIES.get(values["category"])
     if entry["category"] is None:
-        problems.append(_("unknown budget category “%(v)s”") % {"v": values["category"]})
+        problems.append(_("unknown budget category “%(v)s”") % {"v": _quoted(values["category"])})
     entry["method"] = METHODS.get(values["method"])
     if entry["method"] is None:
-        problems.append(_("unknown payment method “%(v)s”") % {"v": values["method"]})
-    try:
-        entry["amount"] = Decimal(values["amount"].replace(",", "")).quantize(Decimal("0.01"))
-        if entry["amount"] <= 0:
-            problems.append(_("the amount must be above zero"))
-    except (InvalidOperation, ValueError):
-        problems.append(_("“%(v)s” is not an amount") % {"v": values["amount"]})
+        problems.append(_("unknown payment method “%(v)s”") % {"v": _quoted(values["method"])})
+    entry["amount"] = _amount(values["amount"], problems)
     return entry, problems
+
+
+def _text_problems(values: dict[str, str]) -> list[str]:
+    """Control characters anywhere, and text longer than its column holds."""
+    problems = []
+    for key, text in values.items():
+        label = Expenditure._meta.get_field(key).verbose_name
+        if CONTROL.search(text):
+            problems.append(
+                _("a control character (such as NUL or a line break) in the %(field)s")
+                % {"field": label}
+            )
+        limit = Expenditure._meta.get_field(key).max_length
+        if key in ("voucher_no", "payee") and len(text) > limit:
+            problems.append(
+                _("the %(field)s is longer than %(n)d characters") % {"field": label, "n": limit}
+            )
+    return problems
+
+
+def _amount(text: str, problems: list[str]) -> Decimal | None:
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():  # NaN and Infinity parse as Decimals
+        problems.append(_("“%(v)s” is not an amount") % {"v": _quoted(text)})
+        return None
+    if amount > MAX_AMOUNT:
+        problems.append(_("the amount is above %(max)s") % {"max": MAX_AMOUNT})
+        return None
+    if amount <= 0 or amount.quantize(CENT) <= 0:
+        problems.append(_("the amount must be above zero"))
+        return None
+    return amount.quantize(CENT)
+
+
+def _quoted(value: str) -> str:
+    """A bad value as shown back: control characters replaced, cut short."""
+    value = CONTROL.sub("\ufffd", value)
+    return value if len(value) <= QUOTED else value[:QUOTED] + "…"
 
 
 def _key(entry: dict, occurrence: int) -> str:
@@ -144,53 +261,3 @@ def _key(entry: dict, occurrence: int) -> str:
         str(entry[k]) for k in ("voucher_no", "spent_on", "category", "payee", "method", "amount")
     ]
     return hashlib.sha256("|".join([*parts, str(occurrence)]).encode()).hexdigest()
-
-
-@transaction.atomic
-def import_ledger(project: Project, by, content: bytes, filename: str) -> ImportResult:
-    from .services import SPENDING_STATES
-
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    if by.pk != project.pi_id:
-        raise PermissionDenied(_("Only the PI records this project's spending."))
-    if project.status not in SPENDING_STATES:
-        raise ValidationError(_("Spending is recorded only while the project runs."))
-    rows = [row for row in read_rows(content, filename) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise ValidationError(_("The file is empty."))
-    if len(rows) > MAX_ROWS + 1:
-        raise ValidationError(_("At most %(n)d rows at a time.") % {"n": MAX_ROWS})
-    columns = _columns(rows[0])
-    today, result, entries, seen = timezone.localdate(), ImportResult(), [], Counter()
-    for number, row in enumerate(rows[1:], start=2):
-        values = {k: (row[i].strip() if i < len(row) else "") for k, i in columns.items()}
-        entry, problems = _parse_row(values, today)
-        if problems:
-            result.errors.append(_("Row %(n)d: %(p)s.") % {"n": number, "p": "; ".join(problems)})
-            continue
-        identity = tuple(str(entry[k]) for k in sorted(entry))
-        seen[identity] += 1
-        entry["import_key"] = _key(entry, seen[identity])
-        entries.append(entry)
-    if result.errors:
-        return result  # nothing imported until the file is clean
-    existing = set(
-        project.expenditures.filter(import_key__in=[e["import_key"] for e in entries]).values_list(
-            "import_key", flat=True
-        )
-    )
-    new = [Expenditure(project=project, **e) for e in entries if e["import_key"] not in existing]
-    Expenditure.objects.bulk_create(new)
-    result.imported, result.already_there = len(new), len(entries) - len(new)
-    record(
-        EventKind.EXPENDITURE_RECORDED,
-        project,
-        actor=by,
-        data={
-            "import": filename[:100],
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "imported": result.imported,
-            "already_there": result.already_there,
-        },
-    )
-    return result

@@ -254,3 +254,7 @@ class Expenditure(models.Model):
                 name="expenditure_imported_once",
             ),
         ]
+
+
+# Kept in a module of its own; imported here so Django loads it with the app's models.
+from .import_jobs import LedgerImportJob  # noqa: E402, F401

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.text import BoundedFormMixin
+
 from .models import Gate, Measure, MisconductCase, Severity
 from .services import normalise_subject
 
@@ -33,7 +35,7 @@ def _text(label, rows=2, required=True) -> forms.CharField:
     )
 
 
-class CaseForm(forms.ModelForm):
+class CaseForm(BoundedFormMixin, forms.ModelForm):
     # Room for a number typed with spaces or full-width digits; stored canonical (18).
     respondent_id = forms.CharField(label=_("Respondent's ID number or credit code"), max_length=40)
 
@@ -66,26 +68,26 @@ class CaseForm(forms.ModelForm):
         return cleaned
 
 
-class ReasonStep(forms.Form):
+class ReasonStep(BoundedFormMixin, forms.Form):
     reason = _text(_("Reason"))
 
 
-class RecordStep(forms.Form):
+class RecordStep(BoundedFormMixin, forms.Form):
     text = _text(_("Finding of the investigation"), rows=3)
 
 
-class NotifyStep(forms.Form):
+class NotifyStep(BoundedFormMixin, forms.Form):
     reply_by = _date(
         _("Reply by"), help_text=_("The last day the respondent may state their case.")
     )
 
 
-class StatementStep(forms.Form):
+class StatementStep(BoundedFormMixin, forms.Form):
     statement = _text(_("The respondent's statement"), rows=4)
     received_on = _date(_("Received on"), today=True)
 
 
-class DecideStep(forms.Form):
+class DecideStep(BoundedFormMixin, forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
     measures = forms.MultipleChoiceField(
         label=_("Measures (处理措施)"),
@@ -121,7 +123,7 @@ class DecideStep(forms.Form):
     )
 
 
-class ChallengeStep(forms.Form):
+class ChallengeStep(BoundedFormMixin, forms.Form):
     filed_on = _date(_("Filed on"), today=True)
     grounds = _text(_("Grounds"), rows=3)
 
@@ -134,7 +136,7 @@ class ReviewRequestStep(ChallengeStep):
     )
 
 
-class AnswerStep(forms.Form):
+class AnswerStep(BoundedFormMixin, forms.Form):
     answered_on = _date(_("Answered on"), today=True)
     reason = _text(_("Reasons"), rows=3)
 

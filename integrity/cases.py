@@ -502,7 +502,9 @@ def take_step(case_id: int, name: str, actor, **kwargs) -> MisconductCase:
 
 @transaction.atomic
 def _take_step(case_id: int, name: str, actor, **kwargs) -> MisconductCase:
-    case = MisconductCase.objects.select_for_update().get(pk=case_id)
+    case = MisconductCase.objects.select_for_update().filter(pk=case_id).first()
+    if case is None:  # a wrong number from a command or a stale page
+        raise CaseRefused(_("There is no case number %(n)s.") % {"n": case_id})
     lifecycle = CaseLifecycle(case, actor)
     step = getattr(lifecycle, name, None)
     if step is None or name not in _transition_names() or not step.can_proceed():

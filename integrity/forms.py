@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.text import BoundedFormMixin
+
 from .models import Gate, Measure, Sanction
 from .services import normalise_subject, sanction_problems
 from .tables import shown_number
@@ -20,7 +22,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 RULE_INPUTS = ("severity", "measures", "gates", "starts_on", "ends_on", "rectify_by")
 
 
-class SanctionForm(forms.ModelForm):
+class SanctionForm(BoundedFormMixin, forms.ModelForm):
     """A sanction decided by another body, or a correction of one already recorded.
 
     The register's rules (measures fit the severity, ban lengths) are `record_sanction`'s
@@ -100,7 +102,7 @@ class SanctionForm(forms.ModelForm):
         return cleaned
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(BoundedFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason for revocation"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -114,7 +116,7 @@ class RevokeForm(forms.Form):
         return reason
 
 
-class RectificationForm(forms.Form):
+class RectificationForm(BoundedFormMixin, forms.Form):
     done_on = forms.DateField(label=_("Rectified on"), widget=DATE_WIDGET)
 
     def clean_done_on(self):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
+from accounts.text import check_text
 from funding.models import Project
 from trail.kinds import EventKind
 from trail.services import record
@@ -103,6 +104,7 @@ def check_file(certificate: Certificate, content: bytes) -> bool:
 def revoke(certificate: Certificate, reason: str, by) -> Certificate:
     if not has_role(by, Role.STAFF):
         raise PermissionDenied(_("Only bureau staff revoke certificates."))
+    check_text(reason, label=_("Reason"))
     if not reason.strip():
         raise ValidationError(_("A revocation needs a reason."))
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)

@@ -7,14 +7,17 @@ the project period and an annual report on each anniversary of the start date.
 from __future__ import annotations
 
 import datetime
+import logging
+import smtplib
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.text import check_text
 from funding.models import Project
 from funding.states import RUNNING_STATES
 from trail.kinds import EventKind
@@ -22,6 +25,7 @@ from trail.services import record
 
 from .models import ProgressReport
 
+logger = logging.getLogger(__name__)
 REMIND_BEFORE = datetime.timedelta(days=14)
 
 
@@ -56,6 +60,7 @@ def submit_report(report: ProgressReport, by, summary: str) -> ProgressReport:
         raise ValidationError(_("Progress reports are due only while the project runs."))
     if report.submitted_at:
         raise ValidationError(_("This report has already been submitted."))
+    check_text(summary, label=_("Progress summary"))
     if not summary.strip():
         raise ValidationError(_("Write what the project has achieved so far."))
     report.summary, report.submitted_at = summary.strip(), timezone.now()
@@ -105,7 +110,14 @@ def send_reminders(today: datetime.date | None = None) -> int:
                 "kind": report.get_kind_display(),
                 "due": report.due_on,
             }
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [pi.email])
+            # One line: a line break in a title (stored before titles were checked) would
+            # make the header invalid and, raised here, stop everyone's reminders.
+            subject = " ".join(str(subject).split())
+            try:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [pi.email])
+            except (BadHeaderError, OSError, smtplib.SMTPException):
+                logger.exception("Reminder for progress report %s not sent", report.pk)
+                continue  # the others go out; this one is tried again tomorrow
             sent += 1
         ProgressReport.objects.filter(pk=report.pk).update(reminded_on=today)
     return sent

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -18,6 +17,8 @@ from integrity.models import Gate, Sanction, Severity, VetoCheck
 from trail.kinds import EventKind
 from trail.models import Event
 from workflows import demo
+
+from .forms_support import form_data
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -46,33 +47,6 @@ def root(db):
 def grant(user, *codenames: str) -> None:
     """Admin rights the demo roles do not carry (the lead decides which roles get them)."""
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-
-
-def form_data(form: forms.BaseForm, **changes) -> dict:
-    """What the browser would send back for the admin form as shown, with `changes`."""
-    data = {}
-    for bound in form:
-        widget, value = bound.field.widget, bound.value()
-        if bound.field.disabled:
-            continue
-        if isinstance(widget, forms.MultiWidget):
-            for i, part in enumerate(widget.decompress(value)):
-                data[f"{bound.html_name}_{i}"] = "" if part is None else str(part)
-        elif isinstance(widget, forms.CheckboxInput):
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
-            data[bound.html_name] = "" if value is None else str(value)
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(v) for v in value]
-        elif value is not None:
-            data[bound.html_name] = str(widget.format_value(value) or "")
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return data
 
 
 def admin_change(client, obj, **changes):

@@ -263,6 +263,6 @@ def test_the_api_lists_only_visible_projects_and_publishes_a_schema(client, town
     demo.draft_project(town, "applicant", "本单位项目", "200000")
     demo.draft_project(town, "applicant2", "他单位项目", "200000")
     signed_in(client, town.users["applicant"])
-    titles = [p["title"] for p in client.get("/api/projects/").json()]
+    titles = [p["title"] for p in client.get("/api/projects/").json()["results"]]
     assert titles == ["本单位项目"]
     assert client.get("/api/schema/").status_code == 200

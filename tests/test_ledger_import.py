@@ -3,6 +3,7 @@ a row-by-row error report, nothing imported from a bad file, re-import adds noth
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -104,3 +105,135 @@ def test_the_pi_uploads_on_the_funds_page(client, running):
         reverse("ledger-import", args=[running.pk]), {"file": upload}, follow=True
     )
     assert response.status_code == 200 and Expenditure.objects.count() == 2
+
+
+# Large imports: more rows than LEDGER_IMPORT_SYNC_ROWS run as a job with a progress page.
+
+
+@pytest.fixture
+def stored_uploads(settings, tmp_path):
+    """Files waiting for their job go to the default storage, here a temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path / "ledger-imports"
+
+
+def ledger(rows: int) -> bytes:
+    lines = [f"JZ-{n:03d},{DAY},业务费,某检测中心,公务卡,{100 + n}\n" for n in range(rows)]
+    return (HEADER + "".join(lines)).encode()
+
+
+def post(client, project, content: bytes, name="ledger.csv"):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return client.post(reverse("ledger-import", args=[project.pk]), {"file": upload}, follow=True)
+
+
+def test_a_large_import_runs_as_a_job_whose_page_shows_it_done(
+    client, settings, stored_uploads, running
+):
+    from trail.models import Event
+
+    settings.LEDGER_IMPORT_SYNC_ROWS = 3
+    client.cookies["django_language"] = "en"
+    client.force_login(running.pi)
+    events = Event.objects.count()
+
+    page = post(client, running, ledger(5))
+
+    job = running.ledger_imports.get()
+    assert page.redirect_chain[-1][0] == reverse("ledger-import-job", args=[running.pk, job.pk])
+    text = page.content.decode()
+    assert 'data-job-status="done"' in text and 'http-equiv="refresh"' not in text
+    assert "5 of 5 rows read: 5 entries imported, 0 already there." in text
+    assert Expenditure.objects.filter(project=running).count() == 5
+    assert Event.objects.count() == events + 1  # one import, one event
+    assert not any(stored_uploads.iterdir())  # the waiting file is gone once done
+
+    again = post(client, running, ledger(5)).content.decode()
+    assert "0 entries imported, 5 already there." in again
+    assert Expenditure.objects.filter(project=running).count() == 5
+    funds = client.get(reverse("project-funds", args=[running.pk])).content.decode()
+    assert reverse("ledger-import-job", args=[running.pk, job.pk]) in funds
+
+
+def test_a_large_file_with_bad_rows_fails_with_the_row_by_row_report(
+    client, settings, stored_uploads, running
+):
+    settings.LEDGER_IMPORT_SYNC_ROWS = 3
+    client.cookies["django_language"] = "en"
+    client.force_login(running.pi)
+    content = ledger(5) + "JZ-X,昨天,业务费,某公司,转账,100\n".encode()
+
+    text = post(client, running, content).content.decode()
+
+    assert 'data-job-status="failed"' in text
+    assert "Row 7: “昨天” is not a date (YYYY-MM-DD)." in text
+    assert "Nothing was imported: correct the file and upload it again." in text
+    assert not Expenditure.objects.exists()
+
+
+def test_a_queued_job_page_reloads_itself_until_the_task_has_run(
+    client, county, stored_uploads, running
+):
+    from django.core.files.base import ContentFile
+
+    from funding.import_jobs import LedgerImportJob
+    from funding.tasks import run_ledger_import_job
+
+    job = LedgerImportJob(project=running, started_by=running.pi, filename="ledger.csv")
+    job.upload.save("upload", ContentFile(ledger(4)))
+    client.cookies["django_language"] = "en"
+    client.force_login(county.users["staff"])  # bureau staff follow it too
+    url = reverse("ledger-import-job", args=[running.pk, job.pk])
+
+    waiting = client.get(url).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in waiting
+    assert 'data-job-status="queued"' in waiting
+    assert not re.search(r"<script(?![^>]*\bsrc=)", waiting)  # no inline script (CSP)
+
+    assert run_ledger_import_job.delay(job.pk).get() == "done"
+    assert run_ledger_import_job.delay(job.pk).get() == "skipped"  # delivered twice: no change
+    finished = client.get(url).content.decode()
+    assert 'data-job-status="done"' in finished and "http-equiv" not in finished
+    assert Expenditure.objects.filter(project=running).count() == 4
+
+
+def test_only_the_pi_and_bureau_staff_see_an_import_job(client, county, settings, running):
+    from funding.import_jobs import LedgerImportJob
+
+    job = LedgerImportJob.objects.create(
+        project=running, started_by=running.pi, filename="ledger.csv"
+    )
+    url = reverse("ledger-import-job", args=[running.pk, job.pk])
+    for username, status in [
+        ("applicant", 200),
+        ("staff", 200),
+        ("leader", 403),  # sees the fund trail, not the PI's import
+        ("applicant2", 404),  # does not see the project at all
+    ]:
+        client.force_login(county.users[username])
+        assert client.get(url).status_code == status, username
+    client.force_login(running.pi)
+    other = demo.advance(
+        county, demo.draft_project(county, "applicant", "另一项目", "300000"), S.IN_PROGRESS
+    )
+    assert client.get(reverse("ledger-import-job", args=[other.pk, job.pk])).status_code == 404
+
+
+def test_a_workbook_of_more_rows_than_the_default_threshold_goes_through_a_job(
+    client, stored_uploads, running
+):
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["voucher_no", "date", "category", "payee", "method", "amount"])
+    for n in range(600):  # above LEDGER_IMPORT_SYNC_ROWS (500) and a progress step
+        sheet.append([f"X-{n}", DAY, "labour", "某劳务公司", "transfer", 10 + n])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client.cookies["django_language"] = "en"
+    client.force_login(running.pi)
+
+    text = post(client, running, buffer.getvalue(), "ledger.xlsx").content.decode()
+
+    assert "600 of 600 rows read: 600 entries imported, 0 already there." in text
+    assert Expenditure.objects.filter(project=running, category="labour").count() == 600

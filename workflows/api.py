@@ -1,12 +1,48 @@
-"""A read API over what the signed-in user may see, with its OpenAPI schema."""
+"""A read API over what the signed-in user may see, with its OpenAPI schema.
+
+Who may call and how often is set for every view in settings.REST_FRAMEWORK (an API
+token or the session, the token's scope, the throttles; accounts.api_auth).
+"""
 
 from django.urls import path
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
+from accounts.api_auth import HasScope
+from accounts.api_tokens import ApiScope
 from funding.models import Project
 from oversight.access import projects_visible_to
+
+
+class CappedPagination(PageNumberPagination):
+    """`?page=` and `?page_size=` (at most max_page_size); a bad page is a 404."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ThrottleFirstMixin:
+    """Count a caller before refusing them, so one who is not signed in and keeps
+    calling meets the per-address throttle (429) rather than endless 401s."""
+
+    def check_permissions(self, request):
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if getattr(request, "_throttles_checked", False):
+            return
+        request._throttles_checked = True
+        super().check_throttles(request)
+
+    def throttled(self, request, wait):
+        raise exceptions.Throttled(wait, detail=_("Too many requests to the API."))
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -31,16 +67,41 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
+    pagination_class = CappedPagination
+    required_scope = ApiScope.PROJECTS_READ
 
     def get_queryset(self):
-        return projects_visible_to(self.request.user).select_related("applicant_org", "pi")
+        # The primary key breaks ties, so pages never repeat or skip a project.
+        return (
+            projects_visible_to(self.request.user)
+            .select_related("applicant_org", "pi")
+            .order_by("-created_at", "-pk")
+        )
+
+
+class SchemaView(ThrottleFirstMixin, SpectacularAPIView):
+    """The OpenAPI schema, for signed-in people and tokens with schema:read only."""
+
+    # Stated here, not left to SERVE_PERMISSIONS: the schema maps what there is to read.
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = ApiScope.SCHEMA_READ
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the API token in the schema as a bearer token."""
+
+    target_class = "accounts.api_auth.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
 
 
 router = SimpleRouter()
 router.register("api/projects", ProjectViewSet, basename="api-project")
 urlpatterns = [
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     *router.urls,
 ]

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role
-from funding.models import Expenditure
+from accounts.text import BoundedFormMixin
+from funding.models import BudgetLine, Disbursement, Expenditure, TeamMember
 from funding.states import BudgetCategory
 from integrity.models import Gate, Sanction, VetoCheck
 from oversight.models import AcceptanceReview, AuditEngagement, TechReport
@@ -20,7 +21,12 @@ from oversight.models import AcceptanceReview, AuditEngagement, TechReport
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
 
-class ActionForm(forms.Form):
+def _max_length(model, name: str) -> int:
+    # The form's limit is the column's: a longer value would fail in the database.
+    return model._meta.get_field(name).max_length
+
+
+class ActionForm(BoundedFormMixin, forms.Form):
     def __init__(self, *args, project=None, **kwargs):
         self.project = project
         super().__init__(*args, **kwargs)
@@ -103,7 +109,9 @@ class BudgetCutForm(ActionForm):
                 **MONEY,
             )
             self.fields[f"{line.category}_reason"] = forms.CharField(
-                label=_("Reason for a cut"), required=False
+                label=_("Reason for a cut"),
+                required=False,
+                max_length=_max_length(BudgetLine, "cut_reason"),
             )
 
     def transition_kwargs(self) -> dict:
@@ -119,7 +127,11 @@ class BudgetCutForm(ActionForm):
 
 class DisburseForm(ActionForm):
     amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
-    tranche = forms.CharField(label=_("Tranche"), initial=_("First tranche on contract"))
+    tranche = forms.CharField(
+        label=_("Tranche"),
+        initial=_("First tranche on contract"),
+        max_length=_max_length(Disbursement, "tranche"),
+    )
 
 
 class AppointAuditForm(ActionForm):
@@ -188,7 +200,7 @@ def form_for(name: str, project, data=None) -> ActionForm:
     return ACTION_FORMS.get(name, ActionForm)(data, project=project, prefix=name)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(BoundedFormMixin, forms.Form):
     # Not required here: the service refuses a review without it, on every path.
     no_conflict = forms.BooleanField(
         label=_("I have no conflict of interest with this application (回避声明)."),
@@ -198,7 +210,7 @@ class ReviewForm(forms.Form):
     opinion = forms.CharField(label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ProjectForm(forms.Form):
+class ProjectForm(BoundedFormMixin, forms.Form):
     title = forms.CharField(label=_("Project title"), max_length=200)
     field = forms.CharField(label=_("Field"), max_length=100)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -231,7 +243,12 @@ class ProjectForm(forms.Form):
             except ValidationError as error:
                 errors.append(_("Line %(n)d: %(e)s") % {"n": n, "e": " ".join(error.messages)})
                 continue
-            members.append({"name": parts[0], "id_number": number, "duty": ",".join(parts[2:])})
+            member = {"name": parts[0], "id_number": number, "duty": ",".join(parts[2:])}
+            problem = _team_member_problem(member)
+            if problem:
+                errors.append(_("Line %(n)d: %(e)s") % {"n": n, "e": problem})
+                continue
+            members.append(member)
         if errors:
             raise ValidationError(errors)
         return members
@@ -253,21 +270,29 @@ class ProjectForm(forms.Form):
         return data
 
 
-class ExpenditureForm(forms.ModelForm):
+def _team_member_problem(member: dict) -> str | None:
+    for name, label in (("name", _("the name")), ("duty", _("the duty"))):
+        limit = _max_length(TeamMember, name)
+        if len(member[name]) > limit:
+            return _("%(what)s has at most %(n)d characters.") % {"what": label, "n": limit}
+    return None
+
+
+class ExpenditureForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Expenditure
         fields = ["voucher_no", "spent_on", "category", "payee", "method", "amount"]
         widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(BoundedFormMixin, forms.Form):
     from_category = forms.ChoiceField(label=_("Move from"), choices=BudgetCategory.choices)
     to_category = forms.ChoiceField(label=_("to"), choices=BudgetCategory.choices)
     amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(BoundedFormMixin, forms.Form):
     """Ask to let one gate through despite one sanction that refused this project there."""
 
     gate = forms.ChoiceField(label=_("Gate"), choices=Gate.choices)
@@ -290,10 +315,28 @@ def sanctions_that_refused(project) -> QuerySet[Sanction]:
 
 
 class LedgerImportForm(forms.Form):
-    file = forms.FileField(label=_("Finance software export (CSV or XLSX)"))
+    file = forms.FileField(
+        label=_("Finance software export (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+        from django.template.defaultfilters import filesizeformat
+
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "At most %(size)s and %(rows)s rows; a file of more than %(sync)s rows is "
+            "imported in the background and you follow its progress."
+        ) % {
+            "size": filesizeformat(settings.LEDGER_IMPORT_MAX_BYTES),
+            "rows": settings.LEDGER_IMPORT_MAX_ROWS,
+            "sync": settings.LEDGER_IMPORT_SYNC_ROWS,
+        }
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]  # its kind is checked by the import service
-        if upload.size > 5 * 1024 * 1024:
-            raise ValidationError(_("The file is larger than 5 MB."))
+        from funding.upload_limits import UploadLimits, check_file_size
+
+        upload = self.cleaned_data["file"]  # its kind and contents: the import service
+        check_file_size(upload.size, UploadLimits.from_settings())
         return upload

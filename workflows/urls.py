@@ -1,12 +1,13 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import api
+from .converters import SerialConverter
 from .views import (
     calls,
     dashboard,
     inbox,
     inspections,
+    ledger_import,
     notices,
     overrides,
     projects,
@@ -14,10 +15,10 @@ from .views import (
     verify,
 )
 
+register_converter(SerialConverter, "serial")
+
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", calls.call_list, name="calls"),
     path("overview/", dashboard.dashboard_page, name="dashboard"),
     path("calls/<int:pk>/apply/", calls.apply, name="apply"),
@@ -33,7 +34,12 @@ urlpatterns = [
         name="override-approve",
     ),
     path("projects/<int:pk>/adjust/", projects.request_budget_adjustment, name="budget-adjust"),
-    path("projects/<int:pk>/import/", projects.import_expenditures, name="ledger-import"),
+    path("projects/<int:pk>/import/", ledger_import.import_expenditures, name="ledger-import"),
+    path(
+        "projects/<int:pk>/import/<int:job_id>/",
+        ledger_import.import_job_page,
+        name="ledger-import-job",
+    ),
     path(
         "projects/<int:pk>/reports/<int:report_id>/submit/",
         projects.submit_progress_report,
@@ -50,7 +56,7 @@ urlpatterns = [
         projects.revoke_certificate,
         name="certificate-revoke",
     ),
-    path("verify/<str:serial>/", verify.verify, name="verify"),
+    path("verify/<serial:serial>/", verify.verify, name="verify"),
     path("notices/", notices.notice_list, name="notices"),
     path("inspections/", inspections.draw_list, name="inspections"),
     path("inspections/<int:pk>/", inspections.draw_page, name="inspection"),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from accounts.text import BoundedFormMixin
 from funding.models import Project
 from oversight.inspections import draw_inspections, record_result
 from oversight.models import InspectionDraw, InspectionResult
@@ -14,7 +15,7 @@ from oversight.models import InspectionDraw, InspectionResult
 from .feedback import FAILED, attempt
 
 
-class DrawForm(forms.Form):
+class DrawForm(BoundedFormMixin, forms.Form):
     n_projects = forms.IntegerField(label=gettext_lazy("Projects to draw"), min_value=1)
     n_inspectors = forms.IntegerField(label=gettext_lazy("Inspectors to draw"), min_value=1)
     seed = forms.CharField(
@@ -24,7 +25,7 @@ class DrawForm(forms.Form):
     )
 
 
-class ResultForm(forms.Form):
+class ResultForm(BoundedFormMixin, forms.Form):
     conclusion = forms.ChoiceField(
         label=gettext_lazy("Conclusion"), choices=InspectionResult.Conclusion.choices
     )

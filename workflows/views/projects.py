@@ -8,7 +8,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 from funding.adjustments import decide_adjustment, request_adjustment
-from funding.ledger_import import import_ledger
 from funding.models import BudgetAdjustment
 from funding.services import (
     EDITABLE_STATES,
@@ -44,9 +43,11 @@ def visible_project(request, pk: int):
     )
 
 
-def render_project(request, project, *, failed=None, override_form=None, review_form=None):
+def render_project(
+    request, project, *, failed=None, override_form=None, review_form=None, typed=None
+):
     """The project page; a refused form (`failed`: action name and bound form, or the
-    override or review form) comes back as typed, with its errors."""
+    override or review form, or `typed` text of the small forms) comes back as typed."""
     actions = []
     for t in available_transitions(project, request.user):
         form = failed[1] if failed and failed[0] == t.slug else form_for(t.slug, project)
@@ -77,6 +78,7 @@ def render_project(request, project, *, failed=None, override_form=None, review_
             or (OverrideForm(project=project) if has_role(request.user, Role.STAFF) else None),
             "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
+            "typed": typed or {},
         },
     )
 
@@ -163,44 +165,15 @@ def submit_progress_report(request, pk: int, report_id: int):
     project = visible_project(request, pk)
     report = get_object_or_404(ProgressReport, pk=report_id, project=project)
     summary = request.POST.get("summary", "")
-    attempt(
+    done = attempt(
         request,
         lambda: submit_report(report, request.user, summary),
         _("The progress report has been submitted."),
     )
+    if done is FAILED:
+        typed = {"report": report.pk, "summary": summary}
+        return render_project(request, visible_project(request, pk), typed=typed)
     return redirect("project", pk=pk)
-
-
-@login_required
-@require_POST
-def import_expenditures(request, pk: int):
-    project = visible_project(request, pk)
-    form = LedgerImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("file", [])))
-        return redirect("project-funds", pk=pk)
-    upload = form.cleaned_data["file"]
-    result = attempt(
-        request,
-        lambda: import_ledger(project, request.user, upload.read(), upload.name),
-        _("The export has been read."),
-    )
-    if result is not FAILED:
-        for error in result.errors[:20]:
-            messages.error(request, error)
-        if len(result.errors) > 20:
-            messages.error(request, _("… and %(n)d more rows.") % {"n": len(result.errors) - 20})
-        if result.errors:
-            messages.error(
-                request, _("Nothing was imported: correct the file and upload it again.")
-            )
-        else:
-            messages.success(
-                request,
-                _("%(new)d entries imported, %(old)d already there.")
-                % {"new": result.imported, "old": result.already_there},
-            )
-    return redirect("project-funds", pk=pk)
 
 
 @login_required
@@ -244,11 +217,14 @@ def revoke_certificate(request, pk: int):
     if not has_role(request.user, Role.STAFF):
         raise PermissionDenied  # a clear 403 here; the service refuses on every path
     certificate = get_object_or_404(Certificate, project=project)
-    attempt(
+    reason = request.POST.get("reason", "")
+    done = attempt(
         request,
-        lambda: revoke(certificate, request.POST.get("reason", ""), request.user),
+        lambda: revoke(certificate, reason, request.user),
         _("The certificate has been revoked."),
     )
+    if done is FAILED:
+        return render_project(request, visible_project(request, pk), typed={"reason": reason})
     return redirect("project", pk=pk)
 
 

@@ -4,13 +4,14 @@ from django import forms
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.text import BoundedFormMixin
 from oversight.certificates import check_file
 from oversight.models import Certificate
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(label=_("Certificate PDF to check"))
 
     def clean_file(self):

@@ -1,0 +1,134 @@
+"""Reading a ledger export's rows as text, one row at a time, within the upload limits.
+
+CSV (UTF-8 or GBK) through the csv module; XLSX through openpyxl in read-only mode, and
+only after its archive has been judged by its directory (`check_xlsx_archive`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .upload_limits import (
+    Deadline,
+    UploadLimits,
+    cell_too_long,
+    check_file_size,
+    check_xlsx_archive,
+    too_many_rows,
+)
+
+# A finance export has a dozen or two columns; cells further right are not read, so a
+# crafted row reaching column XFD costs no more than an ordinary one.
+MAX_COLUMNS = 100
+
+
+class LedgerRows:
+    """The non-blank rows of an export as (row number, cells), the header first.
+
+    Raises ValidationError at the first limit passed (size, rows, cell length, time).
+    Use it as a context manager: an XLSX workbook stays open while rows are read.
+    """
+
+    def __init__(self, content: bytes, filename: str, limits: UploadLimits):
+        check_file_size(len(content), limits)
+        self.limits = limits
+        self._book = None
+        name = filename.lower()
+        if name.endswith(".xlsx"):
+            check_xlsx_archive(content, limits)
+            self._book, sheet = _open_sheet(content)
+            # The sheet's declared size: an estimate for progress, never trusted to stop.
+            self.expected_rows = max(sheet.max_row - 1, 0) if sheet.max_row else None
+            sheet.reset_dimensions()
+            self._values = _sheet_values(sheet)
+        elif name.endswith(".csv"):
+            text = _decode(content)
+            self.expected_rows = text.count("\n")
+            self._values = _csv_values(text, limits)
+        else:
+            raise ValidationError(_("Upload a .csv or .xlsx file."))
+
+    def __enter__(self) -> LedgerRows:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._book is not None:
+            self._book.close()
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        deadline, limits, seen = Deadline(self.limits.seconds), self.limits, 0
+        for number, cells in enumerate(self._values, start=1):
+            deadline.check()
+            if any(len(cell) > limits.max_cell_chars for cell in cells):
+                raise cell_too_long(number, limits)
+            if not any(cells):
+                continue
+            seen += 1
+            if seen > limits.max_rows + 1:  # the header is not counted
+                raise too_many_rows(limits)
+            yield number, cells
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # finance software often exports GBK
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(_("The file is neither UTF-8 nor GBK text."))
+
+
+def _csv_values(text: str, limits: UploadLimits) -> Iterator[list[str]]:
+    number = 0
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            number += 1
+            yield [cell.strip() for cell in row[:MAX_COLUMNS]]
+    except csv.Error as error:
+        # The csv module's own bound (csv.field_size_limit, 128 KiB) or a broken quote.
+        if "field larger than field limit" in str(error):
+            raise cell_too_long(number + 1, limits) from error
+        raise ValidationError(
+            _("Row %(row)d is not valid CSV (a quote is not closed); nothing was imported.")
+            % {"row": number + 1}
+        ) from error
+
+
+def _open_sheet(content: bytes):
+    from openpyxl import load_workbook
+
+    unreadable = ValidationError(_("The file is not a readable XLSX workbook."))
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a bad file
+        raise unreadable from error
+    if not hasattr(book.active, "iter_rows"):  # no sheet active, or a chart sheet
+        book.close()
+        raise unreadable
+    return book, book.active
+
+
+def _sheet_values(sheet) -> Iterator[list[str]]:
+    rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as error:  # a broken part shows only when it is read
+            raise ValidationError(_("The file is not a readable XLSX workbook.")) from error
+        yield ["" if value is None else _cell(value) for value in values]
+
+
+def _cell(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()

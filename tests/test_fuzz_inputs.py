@@ -1,0 +1,558 @@
+"""Every form and write endpoint, fuzzed field by field, as the probe of issue 6 did.
+
+Each case is a valid submission by the role concerned. For every field, each malformed
+value of the field's kind (too long, NUL and other control characters, a line break on
+one line, huge and non-finite numbers, impossible dates, unknown choices, wrong ids) is
+sent in its place: the answer is never a server error and nothing at all is stored (row
+counts of every model of ours and the trail head unchanged). Last, the valid submission
+goes through, which shows each refusal was the bad field's. Runs on SQLite and, in CI, on
+PostgreSQL, which refuses NUL and numeric overflow itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.text import LONG_TEXT_MAX, OUR_APPS
+from funding.models import Project
+from funding.states import ProjectStatus as S
+from integrity.models import Sanction
+from oversight.models import Certificate
+from trail.models import Event
+from workflows import demo
+
+from .cases_support import TODAY, heard, new_case, officer
+from .forms_support import form_data
+
+pytestmark = pytest.mark.django_db
+
+LONG = "长" * (LONG_TEXT_MAX + 1)
+TEXT_BAD = [LONG, "前\x00后", "前\x1b后", "前\x7f后", "\x00"]
+BAD = {
+    "text": TEXT_BAD,
+    "line": [*TEXT_BAD, "第一行\n第二行", "第一行\r第二行", "x" * 301],
+    "number": ["1e12", "1e400", "NaN", "Infinity", "-Infinity", "9" * 40, "abc", "1\x00", "-1"],
+    "date": ["2026-02-30", "99999-12-31", "0000-00-00", "\x00", "x" * 300],
+    "choice": ["no-such-choice", "\x00", LONG],
+    "pk": ["0", "-1", "9" * 25, "abc", "1\x00"],
+    "id": ["12345", "\u1369" * 18, "33012719800101001\x00", LONG],
+    "json": ["[[1e400, 30]]", "[[NaN, 30]]", '{"a": 1}', "[[5000000]]", "\x00", "[" * 5000],
+}
+
+
+@dataclass
+class Case:
+    user: object
+    url: str
+    data: dict
+    kinds: dict[str, str]  # field name -> kind of BAD values
+    extra: list[tuple[str, object]] = field(default_factory=list)  # (field, bad value)
+
+
+def snapshot() -> tuple:
+    """Row counts of every model of ours, and the trail head: 'nothing stored' exactly."""
+    counts = tuple(
+        model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in OUR_APPS and not model._meta.proxy
+    )
+    return counts, Event.objects.aggregate(head=Max("seq"))["head"]
+
+
+def project_in(county, target: str, title: str = "数字乡村物联网监测平台研发") -> Project:
+    project = demo.draft_project(county, "applicant", title, "600000")
+    return demo.advance(county, project, target) if target != S.DRAFT else project
+
+
+def action(name: str, **fields) -> dict:
+    return {f"{name}-{key}": value for key, value in fields.items()}
+
+
+def kinds_of(name: str, **kinds) -> dict:
+    return {f"{name}-{key}": kind for key, kind in kinds.items()}
+
+
+# --- the cases: one valid submission each ------------------------------------------------
+
+
+def application(county) -> dict:
+    today = timezone.localdate()
+    return {
+        "title": "稻田智能灌溉系统研究",
+        "field": "农业科技",
+        "summary": "建设县域监测网络。",
+        "start_date": (today + datetime.timedelta(days=30)).isoformat(),
+        "end_date": (today + datetime.timedelta(days=760)).isoformat(),
+        "requested_amount": "600000.00",
+        "equipment": "180000.00",
+        "operations": "210000.00",
+        "labour": "120000.00",
+        "indirect": "90000.00",
+        "team": f"黄助理, {demo.person_id(501)}, 田间试验",
+    }
+
+
+APPLICATION_KINDS = {
+    "title": "line",
+    "field": "line",
+    "summary": "text",
+    "start_date": "date",
+    "end_date": "date",
+    "requested_amount": "number",
+    "equipment": "number",
+    "operations": "number",
+    "labour": "number",
+    "indirect": "number",
+    "team": "text",
+}
+TEAM_BAD = [
+    ("team", f"{'黄' * 51}, {demo.person_id(501)}, 试验"),
+    ("team", f"黄助理, {demo.person_id(501)}, {'试' * 101}"),
+    ("team", "黄助理, \u1369\u1369\u1369, 试验"),
+    ("team", f"黄助理, {demo.person_id(501)[:-1]}\u0969, 试验"),
+]
+
+
+def apply_case(county) -> Case:
+    url = reverse("apply", args=[county.call.pk])
+    u = county.users["applicant"]
+    return Case(u, url, application(county), APPLICATION_KINDS, TEAM_BAD)
+
+
+def edit_case(county) -> Case:
+    project = project_in(county, S.DRAFT)
+    url = reverse("project-edit", args=[project.pk])
+    return Case(project.pi, url, application(county), APPLICATION_KINDS, TEAM_BAD)
+
+
+def act_case(county, state: str, who: str, name: str, fields: dict, kinds: dict) -> Case:
+    project = project_in(county, state)
+    user = project.pi if who == "pi" else county.users[who]
+    url = reverse("project-action", args=[project.pk, name])
+    return Case(user, url, action(name, **fields), kinds_of(name, **kinds))
+
+
+def return_case(county) -> Case:
+    return act_case(
+        county,
+        S.FORMAL_CHECK,
+        "staff",
+        "return_for_revision",
+        {"reason": "缺少合作协议。"},
+        {"reason": "text"},
+    )
+
+
+def experts_case(county) -> Case:
+    experts = [county.users[f"expert{n}"].pk for n in (1, 2, 3)]
+    return act_case(
+        county,
+        S.FORMAL_CHECK,
+        "staff",
+        "pass_formal_check",
+        {"experts": experts},
+        {"experts": "pk"},
+    )
+
+
+def review_case(county) -> Case:
+    project = project_in(county, S.EXPERT_REVIEW)
+    expert = project.assignments.select_related("expert").first().expert
+    data = {"no_conflict": "on", "score": "86", "opinion": "技术路线可行。"}
+    kinds = {"score": "number", "opinion": "text"}
+    return Case(expert, reverse("project-review", args=[project.pk]), data, kinds)
+
+
+def budget_case(county) -> Case:
+    fields, kinds = {}, {}
+    for category, amount in demo.budget_for(demo.Decimal("600000")).items():
+        fields[f"{category}_approved"] = str(amount)
+        fields[f"{category}_reason"] = "单价偏高" if category == "equipment" else ""
+        kinds[f"{category}_approved"] = "number"
+        kinds[f"{category}_reason"] = "line"
+    return act_case(county, S.BUDGET_REVIEW, "staff", "finish_budget_review", fields, kinds)
+
+
+def disburse_case(county) -> Case:
+    return act_case(
+        county,
+        S.CONTRACTED,
+        "staff",
+        "disburse",
+        {"amount": "100000.00", "tranche": "首笔拨付"},
+        {"amount": "number", "tranche": "line"},
+    )
+
+
+def acceptance_request_case(county) -> Case:
+    fields = {
+        "title": "总结报告",
+        "abstract": "完成全部指标。",
+        "keywords": "灌溉",
+        "access": "open",
+        "embargo_until": "",
+    }
+    kinds = {
+        "title": "line",
+        "abstract": "text",
+        "keywords": "line",
+        "access": "choice",
+        "embargo_until": "date",
+    }
+    return act_case(county, S.IN_PROGRESS, "pi", "request_acceptance", fields, kinds)
+
+
+def appoint_case(county) -> Case:
+    fields = {"firm": county.orgs["firm"].pk, "auditor": county.users["auditor"].pk}
+    kinds = {"firm": "pk", "auditor": "pk"}
+    return act_case(county, S.ACCEPTANCE_REQUESTED, "staff", "appoint_audit", fields, kinds)
+
+
+def opinion_case(county) -> Case:
+    fields = {"opinion": "unqualified", "findings": "账实相符。"}
+    kinds = {"opinion": "choice", "findings": "text"}
+    return act_case(county, S.UNDER_AUDIT, "auditor", "issue_audit_opinion", fields, kinds)
+
+
+def conclude_case(county) -> Case:
+    fields = {
+        "members": [county.users[f"expert{n}"].pk for n in range(1, 6)],
+        "task_review_passed": "on",
+        "financial_review_passed": "on",
+        "conclusion": "passed",
+        "remarks": "完成考核指标。",
+    }
+    kinds = {"members": "pk", "conclusion": "choice", "remarks": "text"}
+    return act_case(county, S.UNDER_ACCEPTANCE, "staff", "conclude_acceptance", fields, kinds)
+
+
+def suspend_case(county) -> Case:
+    return act_case(
+        county,
+        S.IN_PROGRESS,
+        "staff",
+        "suspend",
+        {"reason": "配套资金未到位。"},
+        {"reason": "text"},
+    )
+
+
+def expenditure_case(county) -> Case:
+    project = project_in(county, S.IN_PROGRESS)
+    data = {
+        "voucher_no": "记-0999",
+        "spent_on": (timezone.localdate() - datetime.timedelta(days=3)).isoformat(),
+        "category": "operations",
+        "payee": "示范县农资公司",
+        "method": "transfer",
+        "amount": "1200.00",
+    }
+    kinds = {
+        "voucher_no": "line",
+        "spent_on": "date",
+        "category": "choice",
+        "payee": "line",
+        "method": "choice",
+        "amount": "number",
+    }
+    return Case(project.pi, reverse("project-funds", args=[project.pk]), data, kinds)
+
+
+def adjustment_case(county) -> Case:
+    project = project_in(county, S.IN_PROGRESS)
+    data = {
+        "from_category": "operations",
+        "to_category": "labour",
+        "amount": "1000.00",
+        "reason": "劳务人员增加。",
+    }
+    kinds = {
+        "from_category": "choice",
+        "to_category": "choice",
+        "amount": "number",
+        "reason": "line",
+    }
+    return Case(project.pi, reverse("budget-adjust", args=[project.pk]), data, kinds)
+
+
+def progress_report_case(county) -> Case:
+    project = project_in(county, S.IN_PROGRESS)
+    report = project.reports_due.order_by("due_on").first()
+    url = reverse("progress-report", args=[project.pk, report.pk])
+    return Case(project.pi, url, {"summary": "完成中期指标。"}, {"summary": "text"})
+
+
+def revoke_certificate_case(county) -> Case:
+    project = project_in(county, S.CLOSED)
+    assert Certificate.objects.filter(project=project).exists()
+    url = reverse("certificate-revoke", args=[project.pk])
+    return Case(county.users["staff"], url, {"reason": "复查发现数据造假。"}, {"reason": "text"})
+
+
+SANCTION = {
+    "subject_kind": "person",
+    "subject_id": demo.person_id(777),
+    "subject_name": "刘某某",
+    "subject_unit": "浙东智能装备有限公司",
+    "severity": "serious",
+    "measures": ["ban"],
+    "gates": ["apply", "review"],
+    "decision_no": "市科信〔2026〕1号",
+    "reason": "申报材料造假。",
+    "starts_on": TODAY.isoformat(),
+    "ends_on": TODAY.replace(year=TODAY.year + 2).isoformat(),
+    "rectify_by": "",
+}
+SANCTION_KINDS = {
+    "subject_kind": "choice",
+    "subject_id": "id",
+    "subject_name": "line",
+    "subject_unit": "line",
+    "severity": "choice",
+    "measures": "choice",
+    "gates": "choice",
+    "decision_no": "line",
+    "reason": "text",
+    "starts_on": "date",
+    "ends_on": "date",
+    "rectify_by": "date",
+}
+
+
+def sanction_case(county) -> Case:
+    return Case(officer(county), reverse("sanction-new"), dict(SANCTION), SANCTION_KINDS)
+
+
+def sanction_revoke_case(county) -> Case:
+    sanction = demo.sanction_person(county.users["vetoed"], officer(county))
+    url = reverse("sanction-revoke", args=[sanction.pk])
+    return Case(officer(county), url, {"reason": "复查撤销。"}, {"reason": "text"})
+
+
+def new_case_case(county) -> Case:
+    data = {
+        "reporter": "王某（实名举报）",
+        "respondent_kind": "person",
+        "respondent_id": county.users["applicant2"].id_number,
+        "respondent_name": "刘工程师",
+        "respondent_unit": "浙东智能装备有限公司",
+        "misconduct": "false_application",
+        "allegation": "申报材料中的专利证书系伪造。",
+        "evidence": "",
+    }
+    kinds = {
+        "reporter": "line",
+        "respondent_kind": "choice",
+        "respondent_id": "id",
+        "respondent_name": "line",
+        "respondent_unit": "line",
+        "misconduct": "choice",
+        "allegation": "text",
+        "evidence": "text",
+    }
+    return Case(officer(county), reverse("cases"), data, kinds)
+
+
+def case_record_case(county) -> Case:
+    case = new_case(county)
+    from .cases_support import step
+
+    step(county, case, "accept")
+    url = reverse("case-step", args=[case.pk, "add_to_record"])
+    return Case(
+        officer(county),
+        url,
+        action("add_to_record", text="查无此证。"),
+        kinds_of("add_to_record", text="text"),
+    )
+
+
+def decide_case(county) -> Case:
+    case = heard(county)
+    fields = {
+        "severity": "serious",
+        "measures": ["ban"],
+        "gates": ["apply", "review"],
+        "starts_on": TODAY.isoformat(),
+        "ends_on": TODAY.replace(year=TODAY.year + 2).isoformat(),
+        "decision_no": "示科信〔2026〕9号",
+        "legal_basis": "《科研失信行为调查处理规则》",
+        "reason": "提供虚假申报材料。",
+        "served_on": TODAY.isoformat(),
+    }
+    kinds = {
+        "severity": "choice",
+        "measures": "choice",
+        "gates": "choice",
+        "starts_on": "date",
+        "ends_on": "date",
+        "decision_no": "line",
+        "legal_basis": "line",
+        "reason": "text",
+        "served_on": "date",
+    }
+    url = reverse("case-step", args=[case.pk, "decide"])
+    return Case(officer(county), url, action("decide", **fields), kinds_of("decide", **kinds))
+
+
+def identity_case(county) -> Case:
+    user = get_user_model().objects.create_user("newcomer", password="x", real_name="")
+    data = {"real_name": "赵新人", "id_number": demo.person_id(888)}
+    return Case(user, reverse("account-identity"), data, {"real_name": "line", "id_number": "id"})
+
+
+def draw_case(county) -> Case:
+    project_in(county, S.IN_PROGRESS)
+    data = {"n_projects": "1", "n_inspectors": "1", "seed": "2026"}
+    kinds = {"n_projects": "number", "n_inspectors": "number", "seed": "line"}
+    return Case(county.users["staff"], reverse("inspections"), data, kinds)
+
+
+CASES: dict[str, Callable] = {
+    "apply": apply_case,
+    "edit application": edit_case,
+    "return for revision": return_case,
+    "assign experts": experts_case,
+    "expert review": review_case,
+    "budget review": budget_case,
+    "disburse": disburse_case,
+    "request acceptance": acceptance_request_case,
+    "appoint audit": appoint_case,
+    "audit opinion": opinion_case,
+    "conclude acceptance": conclude_case,
+    "suspend": suspend_case,
+    "expenditure": expenditure_case,
+    "budget adjustment": adjustment_case,
+    "progress report": progress_report_case,
+    "revoke certificate": revoke_certificate_case,
+    "record sanction": sanction_case,
+    "revoke sanction": sanction_revoke_case,
+    "open case": new_case_case,
+    "case record": case_record_case,
+    "case decision": decide_case,
+    "own identity": identity_case,
+    "draw inspections": draw_case,
+}
+
+
+def bad_submissions(case: Case):
+    for name, kind in case.kinds.items():
+        for value in BAD[kind]:
+            yield name, value
+    yield from case.extra
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_malformed_values_are_refused_and_store_nothing(client, county, name):
+    case = CASES[name](county)
+    client.force_login(case.user)
+    before = snapshot()
+    for field_name, value in bad_submissions(case):
+        data = {**case.data, field_name: value}
+        response = client.post(case.url, data)
+        assert response.status_code < 500, (
+            field_name,
+            value[:40] if isinstance(value, str) else value,
+        )
+        assert snapshot() == before, (field_name, repr(value)[:60])
+    response = client.post(case.url, case.data)
+    assert response.status_code < 400
+    assert snapshot() != before, "the valid submission should have been stored"
+
+
+# --- the admin: a rule's JSON and numbers of the wrong shape -----------------------------
+
+
+@pytest.fixture
+def root(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", "root-pass")
+
+
+@pytest.mark.parametrize(
+    "field_name, kind",
+    [
+        ("indirect_tiers", "json"),
+        ("funding_cap", "number"),
+        ("title", "line"),
+        ("opens_on", "date"),
+        ("description", "text"),
+    ],
+)
+def test_a_call_of_the_wrong_shape_is_refused_in_the_admin(client, county, root, field_name, kind):
+    client.force_login(root)
+    url = reverse("admin:funding_call_change", args=[county.call.pk])
+    shown = form_data(client.get(url).context["adminform"].form)
+    before = snapshot()
+    for value in BAD[kind]:
+        response = client.post(url, {**shown, field_name: value})
+        assert response.status_code == 200, (field_name, repr(value)[:60])  # the form again
+        assert snapshot() == before
+    # The call still takes applications.
+    client.force_login(county.users["applicant"])
+    response = client.post(reverse("apply", args=[county.call.pk]), application(county))
+    assert response.status_code == 302
+
+
+def test_a_sanction_of_the_wrong_shape_is_refused_in_the_admin(client, county):
+    client.force_login(officer(county))
+    url = reverse("admin:integrity_sanction_add")
+    shown = {**form_data(client.get(url).context["adminform"].form), **SANCTION}
+    before = snapshot()
+    for name, kind in SANCTION_KINDS.items():
+        for value in BAD[kind]:
+            response = client.post(url, {**shown, name: value})
+            assert response.status_code == 200, (name, repr(value)[:60])
+            assert snapshot() == before
+    assert client.post(url, shown).status_code == 302  # the valid one is recorded
+    assert Sanction.objects.filter(subject_id=SANCTION["subject_id"]).exists()
+
+
+# --- pages that read what anyone sends ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/?q=%00",
+        "/reports/?q=" + "%1b" * 3,
+        "/reports/?q=" + "x" * 5000,
+        "/reports/?page=%00",
+        "/verify/%00/",
+        "/verify/" + "Y" * 500 + "/",
+        "/verify/%E1%8D%A9/",
+        "/notices/?page=-1",
+        "/integrity/decisions/?page=%00",
+    ],
+)
+def test_anonymous_pages_never_fail_on_what_they_are_sent(client, county, path):
+    assert client.get(path).status_code in (200, 302, 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=%00",
+        "q=" + "x" * 5000,
+        "sort=%00",
+        "sort=-nonexistent",
+        "page=99999999999999999999",
+        "severity=%00",
+        "status=x%00",
+        "gate=" + "g" * 300,
+    ],
+)
+def test_the_register_search_never_fails(client, county, query):
+    client.force_login(officer(county))
+    assert client.get(f"/integrity/register/?{query}").status_code in (200, 302)
+    assert client.get(f"/integrity/cases/?{query}").status_code in (200, 302)
+    client.force_login(county.users["staff"])
+    assert client.get(f"/?{query}").status_code in (200, 302)
