@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from funding.models import Project
 from funding.states import ProjectStatus as S
 from oversight.models import ProgressReport
 from oversight.supervision import overdue_reports, send_reminders, submit_report
@@ -77,3 +78,50 @@ def test_the_pi_sees_reports_due_in_the_inbox_and_submits_on_the_project_page(cl
     report.refresh_from_db()
     assert report.submitted_at is not None
     assert ProgressReport.objects.filter(project=project, submitted_at__isnull=False).count() == 1
+
+
+def test_a_title_with_a_line_break_stops_nobody_elses_reminders(county):
+    # Stored before titles were checked (an old import, a raw edit): the e-mail header
+    # takes it on one line and every other PI is still reminded.
+    first = contracted(county, start_days_ago=400)
+    Project.objects.filter(pk=first.pk).update(title="第一行\n第二行")
+    second = demo.advance(
+        county,
+        demo.draft_project(
+            county,
+            "applicant2",
+            "另一个监管项目",
+            "300000",
+            start_date=TODAY - datetime.timedelta(days=400),
+            end_date=TODAY + datetime.timedelta(days=330),
+        ),
+        S.CONTRACTED,
+    )
+    for project in (first, second):
+        project.pi.email = f"{project.pi.username}@example.org"
+        project.pi.save()
+    send_reminders()
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert set(subjects) == {"applicant@example.org", "applicant2@example.org"}
+    assert "第一行 第二行" in subjects["applicant@example.org"]
+
+
+def test_a_title_with_a_line_break_is_refused_when_typed(client, county):
+    client.force_login(county.users["applicant"])
+    data = {
+        "title": "第一行\r\n第二行",
+        "field": "农业科技",
+        "summary": "x",
+        "start_date": TODAY.isoformat(),
+        "end_date": (TODAY + datetime.timedelta(days=365)).isoformat(),
+        "requested_amount": "100000",
+        "equipment": "0",
+        "operations": "100000",
+        "labour": "0",
+        "indirect": "0",
+    }
+    client.cookies["django_language"] = "en"
+    response = client.post(reverse("apply", args=[county.call.pk]), data)
+    assert response.status_code == 200
+    assert "without line breaks" in response.content.decode()
+    assert not Project.objects.filter(title__startswith="第一行").exists()
