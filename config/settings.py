@@ -258,6 +258,8 @@ LEDGER_IMPORT_MAX_ZIP_RATIO = env.int("LEDGER_IMPORT_MAX_ZIP_RATIO", default=100
 LEDGER_IMPORT_SECONDS = env.float("LEDGER_IMPORT_SECONDS", default=20)
 # Files with more data rows than this are imported by a Celery task, with a progress page.
 LEDGER_IMPORT_SYNC_ROWS = env.int("LEDGER_IMPORT_SYNC_ROWS", default=500)
+# A job unfinished after this many minutes is shown as stuck (worker down, message lost).
+LEDGER_IMPORT_STUCK_MINUTES = env.int("LEDGER_IMPORT_STUCK_MINUTES", default=30)
 # Where such files wait for their task (the default storage). With workers on other
 # machines it must be shared storage. Django's own DATA_UPLOAD_MAX_MEMORY_SIZE (form
 # fields) and FILE_UPLOAD_MAX_MEMORY_SIZE (larger files go to a temporary file) keep

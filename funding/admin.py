@@ -14,6 +14,7 @@ from accounts.text import BoundedFormMixin
 from trail.admin import ActingUserMixin, ReadOnlyAdmin
 
 from .calls import RULE_FIELDS, call_problems, may_publish_calls, save_call
+from .import_jobs import LedgerImportJob
 from .models import Call, Project
 
 PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -83,3 +84,12 @@ class ProjectAdmin(ReadOnlyAdmin):
     list_display = ("title", "applicant_org", "pi", "status", "requested_amount")
     list_filter = ("status", "call")
     search_fields = ("title",)
+
+
+@admin.register(LedgerImportJob)
+class LedgerImportJobAdmin(ReadOnlyAdmin):
+    """Written by the import service and its task only; here to see a stuck or failed one."""
+
+    list_display = ("created_at", "project", "filename", "status", "rows_done", "rows_total")
+    list_filter = ("status",)
+    exclude = ("upload",)

@@ -3,10 +3,12 @@ storage while a Celery task reads and writes it; the user follows its progress."
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Project
@@ -58,3 +60,10 @@ class LedgerImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def looks_stuck(self) -> bool:
+        """Unfinished long after any file within the limits takes: the worker may be down
+        or its message lost; the page stops reloading and says whom to tell."""
+        limit = datetime.timedelta(minutes=settings.LEDGER_IMPORT_STUCK_MINUTES)
+        return self.is_running and timezone.now() - self.created_at > limit

@@ -198,6 +198,28 @@ def test_a_queued_job_page_reloads_itself_until_the_task_has_run(
     assert Expenditure.objects.filter(project=running).count() == 4
 
 
+def test_a_job_unfinished_far_too_long_says_so_and_stops_reloading(
+    client, county, settings, stored_uploads, running
+):
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from funding.import_jobs import LedgerImportJob
+
+    job = LedgerImportJob(project=running, started_by=running.pi, filename="ledger.csv")
+    job.upload.save("upload", ContentFile(ledger(4)))
+    late = timezone.now() - datetime.timedelta(minutes=settings.LEDGER_IMPORT_STUCK_MINUTES + 1)
+    LedgerImportJob.objects.filter(pk=job.pk).update(created_at=late)
+    client.cookies["django_language"] = "en"
+    client.force_login(running.pi)
+    page = client.get(reverse("ledger-import-job", args=[running.pk, job.pk])).content.decode()
+    assert "http-equiv" not in page
+    assert "has not finished in far longer than a file within the limits takes" in page
+    assert not Expenditure.objects.filter(project=running).exists()
+
+
 def test_only_the_pi_and_bureau_staff_see_an_import_job(client, county, settings, running):
     from funding.import_jobs import LedgerImportJob
 
