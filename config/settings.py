@@ -1,8 +1,10 @@
 """Settings, all from the environment (django-environ); defaults suit the SQLite demo."""
 
+import re
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -140,6 +142,9 @@ WHITENOISE_USE_FINDERS = True
 # the cache is shared, e.g. Redis): requests per signed-in user, and per address.
 API_USER_RATE = env("API_USER_RATE", default="1000/hour")
 API_ANON_RATE = env("API_ANON_RATE", default="60/hour")
+for _rate in (API_USER_RATE, API_ANON_RATE):  # a typo here would fail every API request
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"API rate {_rate!r}: write it like 1000/hour or 60/minute")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # The token first: its 401 challenge is the one DRF answers with.

@@ -35,3 +35,16 @@ def test_every_model_change_has_its_migration():
         text=True,
     )
     assert result.returncode == 0, "missing migration:\n" + result.stdout + result.stderr
+
+
+def test_a_mistyped_api_rate_stops_the_start_with_a_clear_message():
+    # Otherwise every API request would fail when DRF first parses it.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "API_USER_RATE": "1000 per hour"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "write it like 1000/hour" in result.stderr
