@@ -14,8 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from trail.admin import ActingUserMixin
+from trail.kinds import EventKind
+from trail.services import record
 
-from . import admin_lockouts  # noqa: F401  (axes' attempts, deletions journaled)
+from . import (
+    admin_lockouts,  # noqa: F401  (axes' attempts, deletions journaled)
+    admin_two_factor,  # noqa: F401  (devices change only on journaled pages)
+)
 from .api_tokens import (
     TOKEN_PREFIX,
     ApiScope,
@@ -87,6 +92,14 @@ class UserAdmin(ActingUserMixin, BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting someone's password here is journaled like a change on the site."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            account = User.objects.get(pk=id)
+            record(EventKind.PASSWORD_CHANGED, account, actor=request.user, data={"how": "admin"})
+        return response
 
     def save_model(self, request, obj, form, change):
         number = obj.id_number

@@ -213,6 +213,23 @@ def test_deleting_attempts_in_the_admin_unlocks_and_is_journaled(client, county)
     assert event.data["via"] == "admin"
 
 
+def test_the_reset_commands_unlock_through_the_journaled_service(client, county):
+    from django.core.management import call_command
+
+    lock_account(client, "applicant")
+    for n in range(LIMIT):
+        sign_in(client, f"guess{n}", WRONG, ip="10.4.4.4")
+    call_command("axes_reset_username", "applicant", reason="电话核实本人")
+    [event] = events(EventKind.SIGN_IN_UNLOCKED, county.users["applicant"])
+    assert event.actor_id is None and event.data["via"] == "command"
+    assert event.data["reason"] == "电话核实本人"
+    call_command("axes_reset")  # whatever is still locked: the address
+    assert not AccessAttempt.objects.exists()
+    unlocked = {e.data["username"] for e in events(EventKind.SIGN_IN_UNLOCKED)}
+    assert unlocked == {"applicant", "guess0", "guess1", "guess2"}
+    assert sign_in(client, "applicant", demo.DEMO_PASSWORD, ip="10.4.4.4").status_code == 302
+
+
 # --- password change ---------------------------------------------------------------------
 
 
@@ -281,6 +298,24 @@ def test_the_admin_password_change_goes_to_the_journaled_page(client, staff):
 
 
 # --- password reset by e-mail ------------------------------------------------------------
+
+
+def test_a_password_set_in_the_admin_is_journaled(client, applicant):
+    root = User.objects.create_superuser("root", "root@example.org", "root-password-long")
+    client.force_login(root)
+    url = reverse("admin:auth_user_password_change", args=[applicant.pk])
+    response = client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    [event] = events(EventKind.PASSWORD_CHANGED, applicant)
+    assert event.actor_id == root.pk and event.data == {"how": "admin"}
+
+
+def test_two_factor_devices_cannot_be_edited_in_the_admin(client, county):
+    # They change only on the journaled two-factor pages.
+    root = User.objects.create_superuser("root", "root@example.org", "root-password-long")
+    client.force_login(root)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 404
 
 
 def test_a_user_resets_their_password_by_email(client, applicant):

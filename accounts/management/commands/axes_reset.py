@@ -1,0 +1,5 @@
+from ._unlock import UnlockCommand
+
+
+class Command(UnlockCommand):
+    help = "Unlock sign-ins (journaled); replaces axes' own axes_reset."

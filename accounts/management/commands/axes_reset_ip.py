@@ -1,0 +1,6 @@
+from ._unlock import UnlockCommand
+
+
+class Command(UnlockCommand):
+    help = "Unlock sign-ins (journaled); replaces axes' own axes_reset_ip."
+    by_ip = True
