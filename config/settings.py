@@ -328,6 +328,9 @@ PERMISSIONS_POLICY = {
     "interest-cohort": [],
 }
 SECURE_REFERRER_POLICY = "same-origin"
+# Password reset mails per hour: from one address, and to one e-mail address.
+PASSWORD_RESET_PER_ADDRESS = env.int("PASSWORD_RESET_PER_ADDRESS", default=10)
+PASSWORD_RESET_PER_EMAIL = env.int("PASSWORD_RESET_PER_EMAIL", default=3)
 # --- end of sign-in and sessions ---
 
 # --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---

@@ -347,6 +347,35 @@ def test_a_user_resets_their_password_by_email(client, applicant):
     assert "This link has been used already" in text(client.get(link, follow=True))
 
 
+@pytest.fixture
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_reset_mails_are_limited_per_email_and_per_address(
+    client, applicant, settings, fresh_cache
+):
+    settings.PASSWORD_RESET_PER_EMAIL, settings.PASSWORD_RESET_PER_ADDRESS = 2, 4
+    User.objects.filter(pk=applicant.pk).update(email="chen@example.org")
+    for _ in range(3):  # the third looks the same to the asker, but sends nothing
+        response = client.post(reverse("password_reset"), {"email": "chen@example.org"})
+        assert response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == 2
+    client.post(reverse("password_reset"), {"email": "other@example.org"})
+    refused = client.post(reverse("password_reset"), {"email": "chen@example.org"})
+    assert refused.status_code == 200
+    assert "Too many reset requests from your address" in text(refused)
+    assert 'value="chen@example.org"' in text(refused)  # what was typed comes back
+    other_address = client.post(
+        reverse("password_reset"), {"email": "third@example.org"}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert other_address.status_code == 302
+
+
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, county):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
