@@ -1,8 +1,13 @@
-"""What a browser sends back for a form as shown: for the admin and fuzz tests."""
+"""What a browser sends: a form as shown (admin, fuzz tests), a valid application."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.utils import timezone
+
+from workflows import demo
 
 
 def form_data(form: forms.BaseForm, **changes) -> dict:
@@ -29,4 +34,23 @@ def form_data(form: forms.BaseForm, **changes) -> dict:
             data.pop(name, None)
         else:
             data[name] = value
+    return data
+
+
+def application_form(call, **overrides):
+    today = timezone.localdate()
+    data = {
+        "title": "水稻病虫害智能监测预警技术研究与示范",
+        "field": "农业科技",
+        "summary": "建设县域监测网络。",
+        "start_date": (today + datetime.timedelta(days=30)).isoformat(),
+        "end_date": (today + datetime.timedelta(days=760)).isoformat(),
+        "requested_amount": "600000.00",
+        "equipment": "180000.00",
+        "operations": "210000.00",
+        "labour": "120000.00",
+        "indirect": "90000.00",
+        "team": f"黄助理, {demo.person_id(501)}, 田间试验",
+    }
+    data.update(overrides)
     return data

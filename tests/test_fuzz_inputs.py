@@ -31,7 +31,7 @@ from trail.models import Event
 from workflows import demo
 
 from .cases_support import TODAY, heard, new_case, officer
-from .forms_support import form_data
+from .forms_support import application_form, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -85,20 +85,7 @@ def kinds_of(name: str, **kinds) -> dict:
 
 
 def application(county) -> dict:
-    today = timezone.localdate()
-    return {
-        "title": "稻田智能灌溉系统研究",
-        "field": "农业科技",
-        "summary": "建设县域监测网络。",
-        "start_date": (today + datetime.timedelta(days=30)).isoformat(),
-        "end_date": (today + datetime.timedelta(days=760)).isoformat(),
-        "requested_amount": "600000.00",
-        "equipment": "180000.00",
-        "operations": "210000.00",
-        "labour": "120000.00",
-        "indirect": "90000.00",
-        "team": f"黄助理, {demo.person_id(501)}, 田间试验",
-    }
+    return application_form(county.call, title="稻田智能灌溉系统研究")
 
 
 APPLICATION_KINDS = {

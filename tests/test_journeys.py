@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from funding.models import Project
 from funding.states import ProjectStatus as S
 from oversight.models import Certificate
 from workflows import demo
+
+from .forms_support import application_form
 
 pytestmark = pytest.mark.django_db
 
@@ -34,25 +34,6 @@ def act(client, project, name, **fields):
 
 def page_text(response) -> str:
     return response.content.decode()
-
-
-def application_form(call, **overrides):
-    today = timezone.localdate()
-    data = {
-        "title": "水稻病虫害智能监测预警技术研究与示范",
-        "field": "农业科技",
-        "summary": "建设县域监测网络。",
-        "start_date": (today + datetime.timedelta(days=30)).isoformat(),
-        "end_date": (today + datetime.timedelta(days=760)).isoformat(),
-        "requested_amount": "600000.00",
-        "equipment": "180000.00",
-        "operations": "210000.00",
-        "labour": "120000.00",
-        "indirect": "90000.00",
-        "team": f"黄助理, {demo.person_id(501)}, 田间试验",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_a_project_goes_from_application_to_a_verified_certificate(
