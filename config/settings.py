@@ -293,7 +293,10 @@ AXES_USERNAME_CALLABLE = "accounts.lockouts.username_of"
 SIGN_IN_PROXY_COUNT = env.int("SIGN_IN_PROXY_COUNT", default=0)
 # Two-factor sign-in (django-otp, TOTP apps plus backup codes): open to everyone; when
 # TWO_FACTOR_REQUIRED, these roles and every superuser must use it (on in production).
-TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+# Production (DJANGO_SECURE on) requires it unless TWO_FACTOR_REQUIRED says otherwise.
+TWO_FACTOR_REQUIRED = env.bool(
+    "TWO_FACTOR_REQUIRED", default=env.bool("DJANGO_SECURE", default=False)
+)
 TWO_FACTOR_REQUIRED_ROLES = env.list(
     "TWO_FACTOR_REQUIRED_ROLES", default=["staff", "leader", "integrity_officer"]
 )

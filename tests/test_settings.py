@@ -48,3 +48,28 @@ def test_a_mistyped_api_rate_stops_the_start_with_a_clear_message():
     )
     assert result.returncode != 0
     assert "write it like 1000/hour" in result.stderr
+
+
+def test_production_requires_two_factor_unless_told_otherwise():
+    def required(**extra) -> str:
+        env = {
+            **os.environ,
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "kjj.example.gov.cn",
+            **extra,
+        }
+        if "TWO_FACTOR_REQUIRED" not in extra:
+            env.pop("TWO_FACTOR_REQUIRED", None)
+        code = "from django.conf import settings; print(settings.TWO_FACTOR_REQUIRED)"
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip().splitlines()[-1]  # after the shell's own notice
+
+    assert required(DJANGO_SECURE="1") == "True"
+    assert required(DJANGO_SECURE="1", TWO_FACTOR_REQUIRED="0") == "False"
+    assert required(DJANGO_SECURE="0") == "False"
