@@ -30,7 +30,7 @@ from oversight.models import Certificate
 from trail.models import Event
 from workflows import demo
 
-from .cases_support import TODAY, heard, new_case, officer
+from .cases_support import TODAY, decided, heard, new_case, officer, step
 from .forms_support import application_form, form_data
 
 pytestmark = pytest.mark.django_db
@@ -351,8 +351,6 @@ def new_case_case(county) -> Case:
 
 def case_record_case(county) -> Case:
     case = new_case(county)
-    from .cases_support import step
-
     step(county, case, "accept")
     url = reverse("case-step", args=[case.pk, "add_to_record"])
     return Case(
@@ -391,6 +389,62 @@ def decide_case(county) -> Case:
     return Case(officer(county), url, action("decide", **fields), kinds_of("decide", **kinds))
 
 
+def step_case(case, name: str, county, fields: dict, kinds: dict) -> Case:
+    url = reverse("case-step", args=[case.pk, name])
+    return Case(officer(county), url, action(name, **fields), kinds_of(name, **kinds))
+
+
+def notify_case(county) -> Case:
+    case = new_case(county)
+    step(county, case, "accept")
+    reply_by = (TODAY + datetime.timedelta(days=10)).isoformat()
+    return step_case(
+        case, "notify_respondent", county, {"reply_by": reply_by}, {"reply_by": "date"}
+    )
+
+
+def statement_case(county) -> Case:
+    case = new_case(county)
+    step(county, case, "accept")
+    step(county, case, "notify_respondent", reply_by=TODAY + datetime.timedelta(days=10))
+    fields = {"statement": "本人不知情。", "received_on": TODAY.isoformat()}
+    kinds = {"statement": "text", "received_on": "date"}
+    return step_case(case, "record_statement", county, fields, kinds)
+
+
+def appeal_case(county) -> Case:
+    case = decided(county)
+    fields = {"filed_on": TODAY.isoformat(), "grounds": "事实认定有误。"}
+    return step_case(case, "appeal", county, fields, {"filed_on": "date", "grounds": "text"})
+
+
+def answer_case(county) -> Case:
+    case = decided(county)
+    step(county, case, "appeal", filed_on=TODAY, grounds="事实认定有误。")
+    fields = {"answered_on": TODAY.isoformat(), "reason": "维持原决定。"}
+    kinds = {"answered_on": "date", "reason": "text"}
+    return step_case(case, "uphold_on_appeal", county, fields, kinds)
+
+
+def dismiss_case(county) -> Case:
+    case = new_case(county)
+    return step_case(case, "refuse", county, {"reason": "不属于受理范围。"}, {"reason": "text"})
+
+
+def inspection_result_case(county) -> Case:
+    from oversight.inspections import draw_inspections
+
+    project_in(county, S.IN_PROGRESS)
+    draw = draw_inspections(county.users["staff"], 1, 1, "2026")
+    project = draw.projects.get()
+    fields = {"conclusion": "compliant", "finding": "账实相符。"}
+    kinds = {"conclusion": "choice", "finding": "text"}
+    url = reverse("inspection-record", args=[draw.pk, project.pk])
+    data = {f"{project.pk}-{k}": v for k, v in fields.items()}
+    kinds = {f"{project.pk}-{k}": v for k, v in kinds.items()}
+    return Case(county.users["staff"], url, data, kinds)
+
+
 def identity_case(county) -> Case:
     user = get_user_model().objects.create_user("newcomer", password="x", real_name="")
     data = {"real_name": "赵新人", "id_number": demo.person_id(888)}
@@ -426,6 +480,12 @@ CASES: dict[str, Callable] = {
     "open case": new_case_case,
     "case record": case_record_case,
     "case decision": decide_case,
+    "case notice": notify_case,
+    "case statement": statement_case,
+    "case appeal": appeal_case,
+    "case answer": answer_case,
+    "case refused": dismiss_case,
+    "inspection result": inspection_result_case,
     "own identity": identity_case,
     "draw inspections": draw_case,
 }

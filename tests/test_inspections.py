@@ -60,3 +60,20 @@ def test_a_drawn_inspector_records_a_result_the_public_can_read(client, county, 
     assert InspectionResult.objects.count() == 1
     page = client.get(reverse("inspection", args=[draw.pk])).content.decode()
     assert "部分凭证缺少审批签字。" in page
+
+
+def test_a_refused_result_comes_back_with_what_the_inspector_typed(client, county, running):
+    draw = draw_inspections(county.users["staff"], 1, 1, seed="s")
+    project, inspector = draw.projects.get(), draw.inspectors.get()
+    client.force_login(inspector)
+    client.cookies["django_language"] = "en"
+    url = reverse("inspection-record", args=[draw.pk, project.pk])
+    typed = {f"{project.pk}-conclusion": "", f"{project.pk}-finding": "三张发票缺少验收单。"}
+    response = client.post(url, typed)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "三张发票缺少验收单。" in page and "This field is required." in page
+    assert not InspectionResult.objects.exists()
+    typed[f"{project.pk}-conclusion"] = "rectify"
+    assert client.post(url, typed).status_code == 302
+    assert InspectionResult.objects.get().finding == "三张发票缺少验收单。"

@@ -1,6 +1,7 @@
 """双随机、一公开: the public list of draws and results; staff draw, inspectors record."""
 
 from django import forms
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,7 +53,8 @@ def draw_list(request):
     return render(request, "workflows/inspections.html", {"draws": draws[:50], "form": form})
 
 
-def draw_page(request, pk: int):
+def draw_page(request, pk: int, failed=None):
+    """The draw and its results; `failed` (project id, bound form) comes back as typed."""
     draw = get_object_or_404(InspectionDraw, pk=pk)
     results = {r.project_id: r for r in draw.results.all()}
     may_record = request.user.is_authenticated and (
@@ -62,7 +64,8 @@ def draw_page(request, pk: int):
         {
             "project": p,
             "result": results.get(p.pk),
-            "form": may_record and ResultForm(prefix=str(p.pk)),
+            "form": may_record
+            and (failed[1] if failed and failed[0] == p.pk else ResultForm(prefix=str(p.pk))),
         }
         for p in draw.projects.select_related("applicant_org")
     ]
@@ -76,10 +79,16 @@ def record(request, pk: int, project_id: int):
     form = ResultForm(request.POST, prefix=str(project_id))
     if not request.user.is_authenticated:
         return redirect("login")
-    data = form.cleaned_data if form.is_valid() else {"conclusion": "", "finding": ""}
-    attempt(
+    if not form.is_valid():
+        messages.error(request, _("Please correct the fields below."))
+        return draw_page(request, pk, failed=(project.pk, form))
+    data = form.cleaned_data
+    done = attempt(
         request,
         lambda: record_result(draw, project, request.user, data["conclusion"], data["finding"]),
         _("The result has been recorded and published."),
+        form=form,
     )
+    if done is FAILED:
+        return draw_page(request, pk, failed=(project.pk, form))
     return redirect("inspection", pk=pk)
