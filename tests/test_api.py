@@ -218,6 +218,7 @@ def test_only_the_hash_of_a_token_is_stored_and_use_is_noted_once_a_minute(clien
 
 
 def refusal(client, token: str) -> str:
+    client.cookies["django_language"] = "en"  # logout() clears cookies; read in English
     response = client.get(PROJECTS, headers=bearer(token))
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
