@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Third-party auditor")
     INTEGRITY = "integrity_officer", _("Integrity officer")
     LEADER = "leader", _("Leadership")
+    # The research or finance office of the applicant's organisation (承担单位).
+    UNIT = "unit_officer", _("Unit research office")
 
 
 def has_role(user, role: Role) -> bool:

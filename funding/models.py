@@ -28,6 +28,8 @@ class Call(models.Model):
     closes_on = models.DateField(_("closes on"))
     funding_cap = models.DecimalField(_("funding cap per project"), **MONEY)
     indirect_tiers = models.JSONField(_("indirect cost tiers"), default=default_indirect_tiers)
+    # Scoring criteria of the call's reviews: [{"name", "weight", "guidance"}] (issue 7).
+    criteria = models.JSONField(_("scoring criteria"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("call")
@@ -78,6 +80,8 @@ class Project(models.Model):
         db_index=True,
     )
     commitment_signed_at = models.DateTimeField(_("integrity commitment signed"), null=True)
+    # Set when the public notice (公示) opens; it cannot close before (issue 7).
+    notice_ends_on = models.DateField(_("public notice ends on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +203,11 @@ class ExpertAssignment(models.Model):
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     opinion = models.TextField(_("opinion"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Per criterion of the call: {criterion name: score}; `score` is their weighted total.
+    scores = models.JSONField(_("scores per criterion"), default=dict, blank=True)
+    # What staff release to the applicant, anonymised (no name, no score).
+    released_opinion = models.TextField(_("released opinion"), blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("expert assignment")
@@ -258,3 +267,4 @@ class Expenditure(models.Model):
 
 # Kept in a module of its own; imported here so Django loads it with the app's models.
 from .import_jobs import LedgerImportJob  # noqa: E402, F401
+from .objections import Objection  # noqa: E402, F401

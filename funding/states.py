@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 class ProjectStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    # The applicant's unit (承担单位) reviews and recommends before the bureau sees it.
+    UNIT_REVIEW = "unit_review", _("Unit review (单位推荐)")
     SUBMITTED = "submitted", _("Submitted")
     FORMAL_CHECK = "formal_check", _("Formal check")
     EXPERT_REVIEW = "expert_review", _("Expert review")
