@@ -37,6 +37,9 @@ class EventKind(models.TextChoices):
     OPINIONS_RELEASED = "funding.opinions_released", _("Review opinions released")
     OBJECTION_LODGED = "funding.objection_lodged", _("Objection lodged")
     OBJECTION_DECIDED = "funding.objection_decided", _("Objection decided")
+    # Documents (issue 8)
+    DOCUMENT_ATTACHED = "documents.attached", _("Document attached")
+    DOCUMENT_REMOVED = "documents.removed", _("Document removed")
     # Oversight
     PANEL_VERDICT = "oversight.panel_verdict", _("Panel member's verdict")
     FINDINGS_ANSWERED = "oversight.findings_answered", _("Audit findings answered")
