@@ -34,12 +34,14 @@ messages: deps
 fonts: deps
 	$(BIN)/python -c "import django,os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','config.settings'); django.setup(); from documents.fonts import ensure_fonts; ensure_fonts()"
 
+# PUBLIC_BASE_URL: the address printed on certificates (QR code and URL) is the demo's own.
 demo: deps messages fonts
 	mkdir -p var
 	$(BIN)/python manage.py migrate -v0
 	$(BIN)/python manage.py trail_key --quiet
-	$(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)/
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) --insecure
+	$(BIN)/python manage.py document_signing_key --quiet
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)/
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT) --insecure
 
 test: deps messages fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

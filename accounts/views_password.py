@@ -7,24 +7,12 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from .lockouts import client_ip
 from .passwords import HOW_CHANGE, HOW_RESET, save_new_password
-
-HOUR = 3600
-
-
-def _within_rate(key: str, per_hour: int) -> bool:
-    """Count one more in this hour's window (the default cache); False beyond the rate."""
-    cache.add(key, 0, HOUR)
-    try:
-        return cache.incr(key) <= per_hour
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, HOUR)
-        return True
+from .ratelimit import within_rate
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -33,14 +21,14 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         ip = client_ip(self.request) or "unknown"
-        if not _within_rate(f"password-reset:ip:{ip}", settings.PASSWORD_RESET_PER_ADDRESS):
+        if not within_rate(f"password-reset:ip:{ip}", settings.PASSWORD_RESET_PER_ADDRESS):
             form.add_error(
                 None, _("Too many reset requests from your address; try again in an hour.")
             )
             return self.form_invalid(form)
         email = form.cleaned_data["email"].strip().lower()
         digest = hashlib.sha256(email.encode()).hexdigest()
-        if not _within_rate(f"password-reset:email:{digest}", settings.PASSWORD_RESET_PER_EMAIL):
+        if not within_rate(f"password-reset:email:{digest}", settings.PASSWORD_RESET_PER_EMAIL):
             # The same answer as a sent mail: the page never tells which addresses exist.
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)

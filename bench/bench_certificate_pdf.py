@@ -7,6 +7,9 @@ Builds the compact PDF fonts if missing (documents.fonts), renders one
 certificate cold (the first call in the process, as in a fresh Celery worker), then N
 warm ones with different serials, and one whose names hold characters outside the
 compact font (they come from the full Noto face: slower, but must still render).
+Then, as issued (issue 8): N certificates rendered and signed (PAdES, pyHanko, with a
+throwaway RSA-2048 pair made in a temporary directory, as `document_signing_key` makes),
+N decision letters rendered and signed, and N signature checks (the verification page's).
 The PDF is checked with pdftotext (poppler-utils) when it is installed.
 Needs no database. The last line is ``RESULT {json}``.
 """
@@ -65,6 +68,11 @@ def _sample(i: int):
 
     serial = f"YS2026-{i:06d}-7F3K"
     return CertificateData(
+        project_number=f"KJ2025{i:05d}",
+        programme="县级科技计划",
+        accepted_on="2026年11月20日",
+        panel=("李明华", "王芳", "张伟", "刘洋", "陈静"),
+        signatory="局长 王建华",
         serial=serial,
         project_title="基于人工智能的县域农业病虫害智能监测与预警系统研究及示范应用",
         applicant_org="某某县农业科学研究所有限公司",
@@ -119,6 +127,83 @@ def _time_font_build() -> float:
         return time.perf_counter() - start
 
 
+def _letter(i: int):
+    from integrity.letters import LetterData
+
+    return LetterData(
+        number=f"示科信〔2026〕{i}号",
+        respondent="张某某",
+        identity_label="身份证号",
+        identity="330100********1234",
+        unit="某某县农业科学研究所有限公司",
+        misconduct="提供虚假申报材料",
+        facts="经查，被处理人在项目申报材料中提供的专利证书编号在国家知识产权局查无此证。" * 3,
+        severity="情节较重",
+        measures=["通报批评", "一定期限禁止承担或参与财政资金支持的科技活动"],
+        barred=["申报或参与科技计划项目", "项目立项"],
+        period="2026年11月25日至2029年11月24日",
+        rectify_by="",
+        legal_basis="《科研失信行为调查处理规则》第二十条",
+        appeal_days=15,
+        bureau="某某县科学技术局",
+        decided_on="2026年11月25日",
+    )
+
+
+def _signing_pair(folder: Path) -> None:
+    """A throwaway pair, as `manage.py document_signing_key` makes, set in the settings."""
+    from django.conf import settings
+
+    from documents.signing_keys import make_self_signed_pair
+
+    pair = make_self_signed_pair(
+        folder / "key.pem", folder / "cert.pem", common_name="某某县科学技术局"
+    )
+    settings.DOCUMENT_SIGNING_KEY_FILE = str(pair.key_path)
+    settings.DOCUMENT_SIGNING_CERT_FILE = str(pair.cert_path)
+    settings.DOCUMENT_SIGNING_KEY_PASSWORD = ""
+
+
+def _issued(n: int) -> dict:
+    """Render + sign certificates and letters, and check signatures, N times each (warm)."""
+    from documents.signing import check_signature, sign_pdf
+    from integrity.letters import letter_pdf, render_letter_pdf
+    from oversight import pdf
+
+    def certificate(i):
+        data = _sample(i)
+        return sign_pdf(pdf.render_certificate_pdf(data), reason=f"{data.heading} {data.serial}")
+
+    certificate(10_000), letter_pdf(_letter(10_000))  # warm the signer and the letter
+    issued, sign_only, letters, letters_unsigned, checks = [], [], [], [], []
+    signed = b""
+    for i in range(1, n + 1):
+        seconds, signed = _timed(certificate, 20_000 + i)
+        issued.append(seconds)
+        unsigned = pdf.render_certificate_pdf(_sample(30_000 + i))
+        sign_only.append(_timed(lambda u=unsigned: sign_pdf(u, reason="bench"))[0])
+        letters.append(_timed(letter_pdf, _letter(i))[0])
+        letters_unsigned.append(_timed(render_letter_pdf, _letter(i))[0])
+        checks.append(_timed(check_signature, signed)[0])
+    check = check_signature(signed)
+
+    def stats(values):
+        return {
+            "median": round(statistics.median(values), 4),
+            "p95": round(_p95(values), 4),
+        }
+
+    return {
+        "certificate_render_sign": stats(issued),
+        "sign_only": stats(sign_only),
+        "letter_render_sign": stats(letters),
+        "letter_render_only": stats(letters_unsigned),
+        "signature_check": stats(checks),
+        "signed_pdf_kb": round(len(signed) / 1024, 1),
+        "signature_ok": check.valid,
+    }
+
+
 def _machine() -> dict:
     import weasyprint
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
@@ -162,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.save:
         args.save.write_bytes(document)
 
+    with tempfile.TemporaryDirectory() as folder:
+        _signing_pair(Path(folder))
+        issued = _issued(args.n)
+
     text = _pdf_text(document)
     rare_text = _pdf_text(rare_pdf)
     result = {
@@ -183,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "pages": _page_count(document),
         "text_ok": None if text is None else TITLE in text,
         "rare_text_ok": None if rare_text is None else "王赟㛃" in rare_text,
+        "issued": issued,
         "target_seconds": TARGET_SECONDS,
         "machine": _machine(),
     }
@@ -197,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {result['warm_p95_seconds']:.3f} s  (target <= {TARGET_SECONDS} s)"
     )
     print(f"rare characters (full Noto fallback): {rare_seconds:.3f} s")
+    for key in ("certificate_render_sign", "sign_only", "letter_render_sign", "signature_check"):
+        values = issued[key]
+        print(f"{key} ({args.n}): median {values['median']:.3f} s, p95 {values['p95']:.3f} s")
+    print(f"signed PDF: {issued['signed_pdf_kb']} KB, signature valid {issued['signature_ok']}")
     print(f"PDF size: {result['pdf_kb']} KB ({result['rare_chars_pdf_kb']} KB with rare chars)")
     print(f"variant: {engine.PDF_VARIANT}; pages {result['pages']}; text ok {result['text_ok']}")
     print(
@@ -205,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{m['date']}"
     )
     print("RESULT " + json.dumps(result, ensure_ascii=False))
-    ok = result["text_ok"] is not False and result["rare_text_ok"] is not False
+    ok = (
+        result["text_ok"] is not False
+        and result["rare_text_ok"] is not False
+        and issued["signature_ok"]
+    )
     return 0 if ok else 1
 
 

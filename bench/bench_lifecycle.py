@@ -281,7 +281,7 @@ def _run(args, db) -> int:
     print(f", setup {setup_s:.1f}s")
 
     def actor_for(project, who):
-        user = project.pi if who == "pi" else users[who]
+        user = demo.actor_for(county, project, who)
         if args.fresh_actors:
             user = User.objects.get(pk=user.pk)
         return user

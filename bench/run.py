@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHES = [
     ("lifecycle", ROOT / "bench" / "bench_lifecycle.py"),
     ("certificate_pdf", ROOT / "bench" / "bench_certificate_pdf.py"),
+    ("uploads", ROOT / "bench" / "bench_uploads.py"),
 ]
 
 

@@ -1,5 +1,6 @@
 """Settings, all from the environment (django-environ); defaults suit the SQLite demo."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -204,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The trail's head, signed with a key outside the database.
     "checkpoint-trail": {"task": "trail.tasks.checkpoint_trail", "schedule": DAY},
+    # Expert reviews due within REVIEW_REMIND_DAYS or late: one reminder a day (issue 7).
+    "remind-due-reviews": {"task": "funding.tasks.remind_due_reviews", "schedule": DAY},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -335,6 +338,125 @@ SECURE_REFERRER_POLICY = "same-origin"
 PASSWORD_RESET_PER_ADDRESS = env.int("PASSWORD_RESET_PER_ADDRESS", default=10)
 PASSWORD_RESET_PER_EMAIL = env.int("PASSWORD_RESET_PER_EMAIL", default=3)
 # --- end of sign-in and sessions ---
+
+# --- Public notice (issue 7) ---
+# 立项公示: the notice runs this many working days after the day of approval (that day does
+# not count) and may close from the day after. Working days are Monday to Friday, less
+# NOTICE_HOLIDAYS (法定节假日), plus NOTICE_EXTRA_WORKING_DAYS (weekend days worked in
+# exchange, 调休上班): ISO dates, comma-separated, from the State Council's yearly notice.
+PUBLIC_NOTICE_WORKING_DAYS = env.int("PUBLIC_NOTICE_WORKING_DAYS", default=5)
+if PUBLIC_NOTICE_WORKING_DAYS < 0:
+    raise ImproperlyConfigured("PUBLIC_NOTICE_WORKING_DAYS: a number of days, 0 or more")
+
+
+def _iso_dates(name: str) -> list[datetime.date]:
+    try:
+        return [datetime.date.fromisoformat(d) for d in env.list(name, default=[])]
+    except ValueError as error:  # a typo would otherwise fail every approval
+        raise ImproperlyConfigured(f"{name}: write dates like 2026-10-01 ({error})") from None
+
+
+NOTICE_HOLIDAYS = _iso_dates("NOTICE_HOLIDAYS")
+NOTICE_EXTRA_WORKING_DAYS = _iso_dates("NOTICE_EXTRA_WORKING_DAYS")
+# Objections (异议) anyone may lodge from one address in an hour.
+OBJECTIONS_PER_ADDRESS = env.int("OBJECTIONS_PER_ADDRESS", default=5)
+# --- end of public notice ---
+
+# --- Panel (issue 7) ---
+# The acceptance conclusion's rule: the project passes when at least this share of the
+# drawn panel's task verdicts, and of its finance verdicts, are a pass ("2/3" or "0.67").
+ACCEPTANCE_PASS_SHARE = env("ACCEPTANCE_PASS_SHARE", default="2/3")
+try:
+    from fractions import Fraction as _Fraction
+
+    _share = _Fraction(ACCEPTANCE_PASS_SHARE)
+except (ValueError, ZeroDivisionError):
+    _share = None
+if _share is None or not 0 < _share <= 1:
+    raise ImproperlyConfigured("ACCEPTANCE_PASS_SHARE: a share above 0 and at most 1, like 2/3")
+# Months the PI has to rectify after the one reconsideration (需要复议), DESIGN §7.
+RECONSIDERATION_MONTHS = env.int("RECONSIDERATION_MONTHS", default=3)
+# --- end of Panel ---
+
+# --- Pool (issue 7) ---
+# Days an expert has to review after being assigned (REVIEW_DAYS is the integrity case
+# review's 复查 period, hence the longer name).
+EXPERT_REVIEW_DAYS = env.int("EXPERT_REVIEW_DAYS", default=14)
+# The daily job `remind-due-reviews` e-mails an expert from this many days before the
+# due date (and while the review is late), once a day.
+REVIEW_REMIND_DAYS = env.int("REVIEW_REMIND_DAYS", default=3)
+# The review summary flags a review whose total is more than this many points from the mean.
+REVIEW_DIVERGENCE = env.int("REVIEW_DIVERGENCE", default=15)
+# --- end of Pool ---
+
+# --- Signed documents (issue 8) ---
+# Certificates and decision letters carry a PAdES signature made with the bureau's key and
+# X.509 certificate, PEM files (relative paths from the project root). `manage.py
+# document_signing_key` makes a self-signed demo pair; production installs its own. Without
+# the files the PDFs are stored unsigned and the verification page says so; start-up logs a
+# warning when a signature is expected (DOCUMENT_SIGNING_EXPECTED, on with DJANGO_SECURE).
+DOCUMENT_SIGNING_KEY_FILE = env(
+    "DOCUMENT_SIGNING_KEY_FILE", default=str(VAR_DIR / "document-signing-key.pem")
+)
+DOCUMENT_SIGNING_CERT_FILE = env(
+    "DOCUMENT_SIGNING_CERT_FILE", default=str(VAR_DIR / "document-signing-cert.pem")
+)
+DOCUMENT_SIGNING_KEY_PASSWORD = env("DOCUMENT_SIGNING_KEY_PASSWORD", default="")
+# Certificates of earlier (rotated) keys, PEM paths comma-separated: files signed with them
+# are still reported as ours.
+DOCUMENT_SIGNING_EARLIER_CERT_FILES = env.list("DOCUMENT_SIGNING_EARLIER_CERT_FILES", default=[])
+DOCUMENT_SIGNING_EXPECTED = env.bool(
+    "DOCUMENT_SIGNING_EXPECTED", default=env.bool("DJANGO_SECURE", default=False)
+)
+# The certificate as an official document: the project number's prefix (立项编号, see
+# oversight/numbers.py), the signatory line, and an optional seal image (a local PNG file).
+BUREAU_PROJECT_PREFIX = env("BUREAU_PROJECT_PREFIX", default="KJ")
+CERTIFICATE_SIGNATORY = env("CERTIFICATE_SIGNATORY", default="")
+CERTIFICATE_SEAL_IMAGE = env("CERTIFICATE_SEAL_IMAGE", default="")
+# --- end of signed documents ---
+
+# --- Documents (issue 8) ---
+# Uploaded documents (documents.attachments): the largest file, in bytes, for every kind,
+# and per kind (kind=bytes, comma-separated, e.g. "voucher_scan=5242880,tech_report=52428800").
+# Also limit the request body in the proxy in front to the largest of these.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+try:
+    DOCUMENT_KIND_MAX_BYTES = {
+        kind: int(limit) for kind, limit in env.dict("DOCUMENT_KIND_MAX_BYTES", default={}).items()
+    }
+except ValueError:
+    raise ImproperlyConfigured(
+        "DOCUMENT_KIND_MAX_BYTES: write kind=bytes pairs, like voucher_scan=5242880"
+    ) from None
+# Removing a document marks it removed (journaled) and keeps the file for the record; on:
+# the file is also deleted from the storage (the row, its name and SHA-256 stay).
+DOCUMENT_PURGE_ON_REMOVE = env.bool("DOCUMENT_PURGE_ON_REMOVE", default=False)
+# Files live in STORAGES["default"]: MEDIA_ROOT (var/media) unless a bucket is named, then
+# an S3-compatible object store (django-storages), shared by every web and worker machine.
+# Downloads always go through our view (no public URLs, no signed links).
+DOCUMENT_S3_BUCKET = env("DOCUMENT_S3_BUCKET", default="")
+if DOCUMENT_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENT_S3_BUCKET,
+            # e.g. http://minio.internal:9000; empty: AWS S3 itself.
+            "endpoint_url": env("DOCUMENT_S3_ENDPOINT_URL", default="") or None,
+            # Empty: boto3's own chain (AWS_* variables, instance role, ~/.aws).
+            "access_key": env("DOCUMENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("DOCUMENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env("DOCUMENT_S3_REGION", default="") or None,
+            # "path" for most self-hosted stores (MinIO, Ceph); "virtual" or empty for AWS.
+            "addressing_style": env("DOCUMENT_S3_ADDRESSING_STYLE", default="") or None,
+            "location": env("DOCUMENT_S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": False,  # no signed URLs: downloads are proxied
+            "file_overwrite": False,
+            # A download is buffered here before it streams out; past this, on disk.
+            "max_memory_size": env.int("DOCUMENT_S3_MAX_MEMORY_BYTES", default=2 * 1024 * 1024),
+        },
+    }
+# --- end of documents ---
 
 # --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---
 # TRAIL_SIGNING_KEY: an Ed25519 private key as PEM (PKCS#8) text; if empty, the PEM file

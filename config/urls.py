@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrity/", include("integrity.urls")),
     path("trail/", include("trail.urls")),
+    path("documents/", include("documents.urls")),
     path("account/", include("accounts.urls")),
     path("", include("accounts.urls_signin")),
     path("", include("workflows.urls")),

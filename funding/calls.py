@@ -18,15 +18,28 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
+from accounts.text import text_problem
 from trail.kinds import EventKind
 from trail.services import record
 
 from .models import Call
 
 # The fields whose change is a change of the call's rules (journaled with before/after).
-RULE_FIELDS = ("title", "program", "opens_on", "closes_on", "funding_cap", "indirect_tiers")
+RULE_FIELDS = (
+    "title",
+    "program",
+    "opens_on",
+    "closes_on",
+    "funding_cap",
+    "indirect_tiers",
+    "criteria",
+)
 CAP_LIMIT = Decimal("100000000")  # 100 million yuan per project
 MAX_TIERS = 10
+MAX_CRITERIA = 10
+CRITERION_NAME_MAX = 50
+CRITERION_GUIDANCE_MAX = 500
+CRITERION_KEYS = frozenset({"name", "weight", "guidance"})
 
 
 def may_publish_calls(by) -> bool:
@@ -85,6 +98,81 @@ def tier_problems(tiers) -> list[str]:
     return problems
 
 
+def criteria_problems(criteria) -> list[str]:
+    """A call's scoring criteria as the review form and funding.reviews read them.
+
+    Empty (a single overall score), or a list of 1–10 objects {"name", "weight",
+    "guidance"}: names unique, one line, at most 50 characters; weights positive numbers
+    adding up to 100; guidance optional text of at most 500 characters.
+    """
+    shape = _(
+        "Scoring criteria are a list of 1 to 10 objects with a name, a weight and "
+        'guidance, e.g. [{"name": "创新性", "weight": 30, "guidance": "..."}], or [] for '
+        "a single overall score."
+    )
+    if criteria in (None, []):
+        return []
+    if not isinstance(criteria, list) or len(criteria) > MAX_CRITERIA:
+        return [shape]
+    if any(
+        not isinstance(c, dict) or not {"name", "weight"} <= c.keys() <= CRITERION_KEYS
+        for c in criteria
+    ):
+        return [shape]
+    problems, names, total = [], set(), 0
+    for index, criterion in enumerate(criteria, start=1):
+        name, weight = criterion["name"], criterion["weight"]
+        guidance = criterion.get("guidance", "")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(_("Criterion %(n)s: give it a name.") % {"n": index})
+        elif len(name.strip()) > CRITERION_NAME_MAX or text_problem(name, multiline=False):
+            problems.append(
+                _("Criterion %(n)s: the name is one line of at most %(max)s characters.")
+                % {"n": index, "max": CRITERION_NAME_MAX}
+            )
+        elif name.strip().casefold() in names:
+            problems.append(
+                _("Criterion %(n)s: “%(name)s” is named twice.") % {"n": index, "name": name}
+            )
+        else:
+            names.add(name.strip().casefold())
+        if not _is_number(weight) or weight <= 0:
+            problems.append(
+                _("Criterion %(n)s: the weight must be a number above zero.") % {"n": index}
+            )
+        else:
+            total += weight
+        if not isinstance(guidance, str) or len(guidance) > CRITERION_GUIDANCE_MAX:
+            problems.append(
+                _("Criterion %(n)s: the guidance is text of at most %(max)s characters.")
+                % {"n": index, "max": CRITERION_GUIDANCE_MAX}
+            )
+        elif text_problem(guidance, multiline=True):
+            problems.append(
+                _("Criterion %(n)s: the guidance has a control character.") % {"n": index}
+            )
+    if not problems and not math.isclose(total, 100, abs_tol=1e-6):
+        problems.append(
+            _("The weights of the criteria must add up to 100 (they add up to %(total)s).")
+            % {"total": round(total, 4)}
+        )
+    return problems
+
+
+def criteria_frozen(call: Call) -> bool:
+    """Once a review of the call is scored, its criteria stay as they were scored."""
+    from .models import ExpertAssignment
+
+    if call.pk is None:
+        return False
+    stored = Call.objects.filter(pk=call.pk).values_list("criteria", flat=True).first()
+    if stored == call.criteria:
+        return False
+    return ExpertAssignment.objects.filter(
+        project__call_id=call.pk, submitted_at__isnull=False
+    ).exists()
+
+
 def cap_problems(cap) -> list[str]:
     if cap is None:
         return [_("Give the funding cap per project.")]
@@ -121,6 +209,9 @@ def call_problems(call: Call) -> dict[str, list[str]]:
             add(field, [_("This field is required.")])
     add("funding_cap", cap_problems(call.funding_cap))
     add("indirect_tiers", tier_problems(call.indirect_tiers))
+    add("criteria", criteria_problems(call.criteria))
+    if "criteria" not in errors and criteria_frozen(call):
+        add("criteria", [_("Reviews were scored against these criteria; they cannot change.")])
     opens, closes = call.opens_on, call.closes_on
     if not isinstance(opens, datetime.date):
         add("opens_on", [_("Give the date the call opens.")])

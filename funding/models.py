@@ -208,6 +208,31 @@ class ExpertAssignment(models.Model):
     # What staff release to the applicant, anonymised (no name, no score).
     released_opinion = models.TextField(_("released opinion"), blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    # The expert pool (issue 7): the deadline, how the expert came (drawn, or picked by
+    # hand with a reason), the no-conflict declaration, a decline and its replacement.
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)  # the last reminder, once a day
+    drawn = models.ForeignKey(
+        "funding.ReviewDraw",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("draw"),
+    )
+    picked_reason = models.TextField(_("reason for picking by hand"), blank=True)
+    declared_at = models.DateTimeField(_("no conflict declared at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    conflict = models.BooleanField(_("declared a conflict of interest"), default=False)
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replaced by"),
+    )
 
     class Meta:
         verbose_name = _("expert assignment")
@@ -266,5 +291,6 @@ class Expenditure(models.Model):
 
 
 # Kept in a module of its own; imported here so Django loads it with the app's models.
+from .experts import ExpertProfile, ExpertRelation, ReviewDraw  # noqa: E402, F401
 from .import_jobs import LedgerImportJob  # noqa: E402, F401
 from .objections import Objection  # noqa: E402, F401

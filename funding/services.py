@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role, has_role
+from accounts.text import check_text
 from integrity.gates import guard
 from integrity.models import Gate, SubjectKind
 from integrity.policy import Subject
@@ -215,18 +216,27 @@ def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
 
 
 def record_review(
-    project: Project, expert, score: int, opinion: str, *, no_conflict: bool
+    project: Project,
+    expert,
+    score: int | None,
+    opinion: str,
+    *,
+    no_conflict: bool,
+    scores: dict[str, int] | None = None,
 ) -> ExpertAssignment:
-    """An expert's score and opinion, with the no-conflict declaration (回避声明).
+    """An expert's score and opinion, after the no-conflict declaration (回避声明).
+
+    The declaration is made on its own first (funding.expert_draw.declare_no_conflict),
+    or with the review (`no_conflict`). A call with scoring criteria takes a score per
+    criterion (`scores`) and the total is their weighted mean (funding.reviews); a call
+    without them takes the single `score`.
 
     The expert is checked by the veto at the moment they score, not only when assigned:
     a sanction recorded since then refuses the review (the caller holds the project lock
     and records a refusal after the rollback).
     """
-    if not no_conflict:
-        raise ValidationError(
-            _("Declare that you have no conflict of interest, or ask to be excused.")
-        )
+    from .reviews import checked_scores, criteria_of, weighted_total
+
     if project.status != ProjectStatus.EXPERT_REVIEW:
         raise ValidationError(_("This project is not under expert review."))
     assignment = (
@@ -234,22 +244,41 @@ def record_review(
     )
     if assignment is None:
         raise PermissionDenied(_("You are not assigned to review this project."))
+    if not (no_conflict or assignment.no_conflict_declared):
+        raise ValidationError(
+            _("Declare that you have no conflict of interest, or ask to be excused.")
+        )
+    if assignment.declined_at:
+        raise ValidationError(_("You have declined this review."))
     if assignment.submitted_at:
         raise ValidationError(_("You have already submitted your review."))
-    if not 0 <= score <= 100:
-        raise ValidationError(_("The score must be between 0 and 100."))
-    if not opinion.strip():
+    criteria = criteria_of(project)
+    if criteria:
+        scores = checked_scores(criteria, scores)
+        score = weighted_total(criteria, scores)
+    else:
+        scores = {}
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+            raise ValidationError(_("The score must be between 0 and 100."))
+    if not isinstance(opinion, str) or not opinion.strip():
         raise ValidationError(_("Please write your opinion."))
+    check_text(opinion, label=_("Opinion"))
     guard(project, Gate.REVIEW, [expert_subject(expert)], expert)
-    assignment.score, assignment.opinion = score, opinion.strip()
-    assignment.no_conflict_declared, assignment.submitted_at = True, timezone.now()
+    now = timezone.now()
+    if not assignment.no_conflict_declared:
+        assignment.no_conflict_declared, assignment.declared_at = True, now
+    assignment.score, assignment.scores, assignment.opinion = score, scores, opinion.strip()
+    assignment.submitted_at = now
     assignment.save()
-    record(EventKind.REVIEW_SUBMITTED, project, actor=expert, data={"score": score})
+    record(
+        EventKind.REVIEW_SUBMITTED, project, actor=expert, data={"score": score, "scores": scores}
+    )
     return assignment
 
 
 def reviews_complete(project: Project) -> bool:
-    counts = project.assignments.aggregate(
+    # A declined review is no longer waited for (its replacement is).
+    counts = project.assignments.filter(declined_at__isnull=True).aggregate(
         assigned=Count("pk"), pending=Count("pk", filter=Q(submitted_at__isnull=True))
     )
     return counts["assigned"] > 0 and counts["pending"] == 0

@@ -59,6 +59,7 @@ RUNNING_STATES = frozenset(
 # Filed and not yet contracted: the one-vote veto may end these (vetoed).
 PRE_CONTRACT_STATES = frozenset(
     {
+        ProjectStatus.UNIT_REVIEW,
         ProjectStatus.SUBMITTED,
         ProjectStatus.FORMAL_CHECK,
         ProjectStatus.EXPERT_REVIEW,

@@ -1,4 +1,4 @@
-"""The decision letter (处理决定书): printed once, stored with its SHA-256, never changed.
+"""The decision letter (处理决定书): printed once, signed, stored with its SHA-256, never changed.
 
 An official Chinese document: its labels are literal Chinese (like the acceptance
 certificate), whatever the officer's language. A person's ID number is printed masked.
@@ -127,12 +127,19 @@ def render_letter_pdf(data: LetterData) -> bytes:
     return render_pdf(TEMPLATE, {"letter": data})
 
 
+def letter_pdf(data: LetterData) -> bytes:
+    """The letter as it is issued: printed, then signed with the bureau's key (PAdES)."""
+    from documents.signing import sign_pdf  # pyHanko too
+
+    return sign_pdf(render_letter_pdf(data), reason=f"处理决定书 {data.number}")
+
+
 def generate_letter(letter_id: int) -> DecisionLetter:
     """Print and store the PDF once; a second call (or a race) changes nothing."""
     letter = DecisionLetter.objects.select_related("case__sanction").get(pk=letter_id)
     if letter.pdf:
         return letter
-    pdf = render_letter_pdf(letter_data(letter.case))  # slow: outside the lock
+    pdf = letter_pdf(letter_data(letter.case))  # slow: outside the lock; signed bytes stored
     with transaction.atomic():
         locked = DecisionLetter.objects.select_for_update().get(pk=letter_id)
         if locked.pdf:  # another run stored it first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.roles import Role, has_role
-from funding.models import Project
+from funding.models import ExpertAssignment, Project
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
@@ -20,9 +20,43 @@ def projects_visible_to(user) -> QuerySet[Project]:
         rule |= Q(applicant_org_id=user.organisation_id)
     if has_role(user, Role.EXPERT):
         rule |= Q(assignments__expert=user)
+        rule |= Q(acceptance_panels__members=user)  # drawn for its acceptance panel
     if has_role(user, Role.AUDITOR) and user.organisation_id:
         rule |= Q(audits__firm_id=user.organisation_id)
+    if has_role(user, Role.UNIT) and user.organisation_id:  # the unit's own projects
+        rule |= Q(applicant_org_id=user.organisation_id)
     return projects.filter(rule).distinct()
+
+
+def application_withheld_from(user) -> set[int]:
+    """Projects `user` sees only by title (and call, state): those they are assigned to
+    review and have not yet declared no conflict of interest for (回避声明), or declined,
+    unless they see the project for another reason (its applicant, unit, auditor or
+    acceptance panel). Pages and the API show these by title only."""
+    if not has_role(user, Role.EXPERT) or _decides(user):
+        return set()
+    pending = ExpertAssignment.objects.filter(expert=user).filter(
+        Q(no_conflict_declared=False) | Q(declined_at__isnull=False)
+    )
+    ids = set(pending.values_list("project_id", flat=True))
+    if not ids:
+        return ids
+    otherwise = Q(acceptance_panels__members=user)
+    if user.organisation_id and any(has_role(user, r) for r in (Role.APPLICANT, Role.UNIT)):
+        otherwise |= Q(applicant_org_id=user.organisation_id)
+    if has_role(user, Role.AUDITOR) and user.organisation_id:
+        otherwise |= Q(audits__firm_id=user.organisation_id)
+    seen = Project.objects.filter(otherwise, pk__in=ids).values_list("pk", flat=True)
+    return ids - set(seen)
+
+
+def sees_application(user, project: Project) -> bool:
+    """Whether `user`, who sees `project`, may read the application beyond its title."""
+    return project.pk not in application_withheld_from(user)
+
+
+def _decides(user) -> bool:
+    return any(has_role(user, r) for r in (Role.STAFF, Role.LEADER, Role.INTEGRITY))
 
 
 def can_see_fund_trail(user, project: Project) -> bool:
@@ -30,4 +64,6 @@ def can_see_fund_trail(user, project: Project) -> bool:
         return True
     if has_role(user, Role.AUDITOR) and user.organisation_id:
         return project.audits.filter(firm_id=user.organisation_id).exists()
-    return has_role(user, Role.APPLICANT) and user.organisation_id == project.applicant_org_id
+    # The applicants and the unit's research or finance office (承担单位) keep these books.
+    own = user.organisation_id is not None and user.organisation_id == project.applicant_org_id
+    return own and (has_role(user, Role.APPLICANT) or has_role(user, Role.UNIT))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,9 @@ from funding.models import Project
 from trail.kinds import EventKind
 from trail.services import record
 
-from .models import AcceptanceReview, Certificate
+from .certificate_facts import acceptance_of, panel_names
+from .models import Certificate
+from .numbers import project_number
 
 _SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -48,14 +51,15 @@ def verify_url(serial: str) -> str:
     return settings.PUBLIC_BASE_URL + reverse("verify", args=[serial])
 
 
+def chinese_date(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def _certificate_data(certificate: Certificate):
     from .pdf import CertificateData
 
     project = certificate.project
-    review = project.acceptances.order_by("-recorded_at").first()
-    conclusion = (
-        review.get_conclusion_display() if review else AcceptanceReview.Conclusion.PASSED.label
-    )
+    acceptance = acceptance_of(project)
     issued = timezone.localtime(certificate.issued_at).date()
     return CertificateData(
         serial=certificate.serial,
@@ -67,21 +71,41 @@ def _certificate_data(certificate: Certificate):
         approved_amount=f"{project.approved_amount or 0:,.2f}",
         start_date=project.start_date.isoformat(),
         end_date=project.end_date.isoformat(),
-        conclusion=str(conclusion).split(" (")[0].split("（")[0],
-        issued_on=f"{issued.year}年{issued.month}月{issued.day}日",
+        # Literal Chinese, like every label of the document; a filing never says 通过验收.
+        conclusion="结题备案" if acceptance.by_filing else "通过验收",
+        issued_on=chinese_date(issued),
         issuer=getattr(settings, "BUREAU_NAME", "县科学技术局"),
         verify_url=verify_url(certificate.serial),
+        project_number=project_number(project),
+        programme=project.call.program,
+        accepted_on=chinese_date(acceptance.on) if acceptance.on else "",
+        panel=() if acceptance.by_filing else tuple(panel_names(project)),
+        signatory=settings.CERTIFICATE_SIGNATORY,
+        by_filing=acceptance.by_filing,
     )
 
 
-def generate_pdf(certificate_id: int) -> Certificate:
-    """Render and store the PDF once; a retry or a duplicate call changes nothing."""
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The certificate's PDF as it is issued: printed, then signed (documents.signing)."""
+    from documents.signing import sign_pdf
+
     from .pdf import render_certificate_pdf
 
-    certificate = Certificate.objects.select_related("project__pi").get(pk=certificate_id)
+    data = _certificate_data(certificate)
+    return sign_pdf(render_certificate_pdf(data), reason=f"{data.heading} {data.serial}")
+
+
+def generate_pdf(certificate_id: int) -> Certificate:
+    """Render, sign and store the PDF once; a retry or a duplicate call changes nothing.
+
+    The signed bytes are what is stored and hashed: the SHA-256 on the verification page
+    is that of the file the holder has."""
+    certificate = Certificate.objects.select_related(
+        "project__pi", "project__call", "project__applicant_org"
+    ).get(pk=certificate_id)
     if certificate.pdf:
         return certificate
-    pdf = render_certificate_pdf(_certificate_data(certificate))  # slow: outside the lock
+    pdf = certificate_pdf(certificate)  # slow: outside the lock
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate_id)
         if locked.pdf:  # another worker finished first
@@ -98,6 +122,26 @@ def generate_pdf(certificate_id: int) -> Certificate:
 def check_file(certificate: Certificate, content: bytes) -> bool:
     """True when the uploaded bytes are exactly the file we issued."""
     return bool(certificate.sha256) and hashlib.sha256(content).hexdigest() == certificate.sha256
+
+
+class FileVerdict(StrEnum):
+    """What the verification page says of an uploaded file. Only GENUINE is green."""
+
+    GENUINE = "genuine"  # exactly the file we issued, and the certificate stands
+    REVOKED = "revoked"  # exactly the file we issued, but the certificate was revoked
+    DIFFERENT = "different"  # not the file we issued
+    PENDING = "pending"  # the certificate's file is still being generated
+
+
+def judge_file(certificate: Certificate, content: bytes) -> FileVerdict:
+    """Never GENUINE under a revoked certificate, whatever the bytes."""
+    if not certificate.sha256:
+        return FileVerdict.PENDING
+    if not check_file(certificate, content):
+        return FileVerdict.DIFFERENT
+    if certificate.status == Certificate.Status.REVOKED:
+        return FileVerdict.REVOKED
+    return FileVerdict.GENUINE
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ class AuditEngagement(models.Model):
         UNQUALIFIED = "unqualified", _("Unqualified (无保留意见)")
         QUALIFIED = "qualified", _("Qualified (保留意见)")
         ADVERSE = "adverse", _("Adverse (否定意见)")
+        DISCLAIMER = "disclaimer", _("Disclaimer of opinion (无法表示意见)")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="audits")
     firm = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="engagements")
@@ -53,6 +54,18 @@ class AcceptanceReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # The drawn panel whose votes this conclusion follows, and which round it closes
+    # (1, or 2 after the one reconsideration).
+    drawn_panel = models.ForeignKey(
+        "AcceptancePanel",
+        verbose_name=_("drawn panel"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conclusions",
+    )
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    rectify_by = models.DateField(_("rectify by"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("acceptance review")
@@ -189,3 +202,69 @@ class ProgressReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "kind", "due_on"], name="report_once")
         ]
+
+
+class AcceptancePanel(models.Model):
+    """The experts drawn to judge a project's completion (DESIGN §6), never typed.
+
+    Like the inspection draw, the pool and the seed are kept, so anyone can redo the draw
+    and get the same members. The newest panel of a project is the one that votes.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="acceptance_panels")
+    seed = models.CharField(_("seed"), max_length=64)
+    pool = models.JSONField(_("experts in the pool"), default=list)
+    excluded = models.JSONField(_("experts left out, by reason"), default=dict)
+    size = models.PositiveSmallIntegerField(_("panel size"))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("panel members"), related_name="+"
+    )
+    reason = models.TextField(_("reason for drawing again"), blank=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acceptance panel")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.seed}"
+
+
+class PanelVerdict(models.Model):
+    """One member's verdict in one round; a member may change it until the conclusion."""
+
+    panel = models.ForeignKey(AcceptancePanel, on_delete=models.PROTECT, related_name="verdicts")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    round = models.PositiveSmallIntegerField(_("round"))
+    task_passed = models.BooleanField(_("task verdict: pass"))
+    finance_passed = models.BooleanField(_("finance verdict: pass"))
+    opinion = models.TextField(_("opinion"))
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("panel verdict")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["panel", "member", "round"], name="one_verdict_per_member_round"
+            )
+        ]
+
+
+class FindingsAnswer(models.Model):
+    """The PI's answer to a qualified audit opinion's findings, needed for a financial pass."""
+
+    engagement = models.OneToOneField(
+        AuditEngagement, on_delete=models.PROTECT, related_name="answer"
+    )
+    text = models.TextField(_("answer to the findings"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"))
+
+    class Meta:
+        verbose_name = _("answer to audit findings")

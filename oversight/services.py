@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from accounts.roles import Role, has_role
 from funding.models import Project
+from funding.states import ProjectStatus
 from integrity.models import SubjectKind
 from integrity.policy import Subject
+from trail.kinds import EventKind
+from trail.services import record
 
-from .models import AcceptanceReview, AuditEngagement, TechReport
+from .models import AcceptanceReview, AuditEngagement, FindingsAnswer, TechReport
+from .panels import Tally, check_conclusion, latest_engagement, tally
 
 
 def audit_subjects(firm: Organisation, auditor) -> list[Subject]:
@@ -118,29 +124,68 @@ def panel_problems(project: Project, members: list) -> list[str]:
     return problems
 
 
-def record_acceptance(project: Project, by, data: dict) -> AcceptanceReview:
-    members = list(data.get("members") or [])
+def record_acceptance(
+    project: Project, by, data: dict, counted: Tally | None = None
+) -> AcceptanceReview:
+    """The conclusion of the current round, from the drawn panel's votes and the rule.
+
+    `data` gives only the conclusion and the remarks: the members and the task and
+    financial results come from the panel (`oversight.panels.tally`)."""
+    counted = counted or tally(project, in_progress=True)
+    conclusion, remarks = data.get("conclusion"), (data.get("remarks") or "").strip()
+    check_conclusion(project, counted, conclusion, remarks)
+    members = counted.members
     problems = panel_problems(project, members)
     if problems:
         raise ValidationError(problems)
-    panel = [str(m) for m in members]
-    conclusion = data["conclusion"]
-    both_passed = data["task_review_passed"] and data["financial_review_passed"]
-    if conclusion == AcceptanceReview.Conclusion.PASSED and not both_passed:
-        raise ValidationError(
-            _("A project passes only when both the task and the financial review pass.")
-        )
+    rectify_by = None
+    if conclusion == AcceptanceReview.Conclusion.RECONSIDER:
+        months = settings.RECONSIDERATION_MONTHS
+        rectify_by = timezone.localdate() + relativedelta(months=months)
     # The names as they stood that day, like the trail's actor names; the accounts follow.
     review = AcceptanceReview.objects.create(
         project=project,
-        panel="\n".join(panel),
-        task_review_passed=data["task_review_passed"],
-        financial_review_passed=data["financial_review_passed"],
+        panel="\n".join(str(m) for m in members),
+        task_review_passed=counted.task_passed,
+        financial_review_passed=counted.financial_passed,
         conclusion=conclusion,
-        remarks=data.get("remarks", ""),
+        remarks=remarks,
         recorded_by=by,
+        drawn_panel=counted.panel,
+        round=counted.round,
+        rectify_by=rectify_by,
     )
     # One insert for the panel (the review is new, so nothing to compare with).
     through = AcceptanceReview.panel_members.through
     through.objects.bulk_create(through(acceptancereview=review, user=m) for m in members)
     return review
+
+
+def answer_findings(project: Project, by, text: str) -> FindingsAnswer:
+    """The PI answers a qualified opinion's findings (needed before a financial pass)."""
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if by is None or by.pk != project.pi_id:
+            raise PermissionDenied(_("Only the project's PI answers the audit findings."))
+        if project.status not in (ProjectStatus.UNDER_ACCEPTANCE, ProjectStatus.RECONSIDERATION):
+            raise ValidationError(
+                _("The findings are answered during the acceptance review or the rectification.")
+            )
+        engagement = latest_engagement(project)
+        if engagement is None or engagement.opinion != AuditEngagement.Opinion.QUALIFIED:
+            raise ValidationError(_("Only the findings of a qualified audit opinion are answered."))
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError(_("Write your answer to the findings."))
+        answer = FindingsAnswer.objects.filter(engagement=engagement).first() or FindingsAnswer(
+            engagement=engagement
+        )
+        answer.text, answer.answered_by, answer.answered_at = text, by, timezone.now()
+        answer.save()
+        record(
+            EventKind.FINDINGS_ANSWERED,
+            project,
+            actor=by,
+            data={"engagement": engagement.pk, "answer": text},
+        )
+        return answer

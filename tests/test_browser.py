@@ -79,10 +79,10 @@ def test_an_applicant_signs_in_and_submits_a_project(live_server, browser_page):
     page.wait_for_selector("form[data-action=submit]")
     page.check("#id_submit-commitment")
     page.click("form[data-action=submit] button[type=submit]")
-    page.wait_for_selector("[data-testid=state].state-submitted")
+    page.wait_for_selector("[data-testid=state].state-unit_review")
 
     project = Project.objects.get(title="茶园病虫害绿色防控技术集成示范")
-    assert project.status == S.SUBMITTED
+    assert project.status == S.UNIT_REVIEW  # submitted, to the applicant's unit first
     assert project.pi.username == "applicant"
 
 

@@ -39,7 +39,7 @@ def test_an_appeal_keeps_the_veto_and_a_revocation_lifts_it(county):
     step(county, case, "revoke_on_appeal", answered_on=TODAY, reason="核实证书真实。")
     perform(project.pk, "submit", project.pi, commitment=True)
     project.refresh_from_db()
-    assert project.status == S.SUBMITTED
+    assert project.status == S.UNIT_REVIEW  # submitted, to the applicant's unit first
 
 
 def test_an_anonymous_report_without_evidence_is_not_accepted(county):

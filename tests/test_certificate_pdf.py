@@ -113,3 +113,93 @@ def test_a_certificate_left_pending_is_generated_by_the_requeue_command(county):
     assert certificate.status == Certificate.Status.ISSUED and bytes(certificate.pdf).startswith(
         b"%PDF"
     )
+
+
+# --- The certificate as an official document (issue 8) -------------------------------------
+
+
+def _issued_pdf(client, county, project) -> bytes:
+    from django.urls import reverse
+
+    client.force_login(county.users["applicant"])
+    response = client.get(reverse("certificate-pdf", args=[project.pk]))
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.django_db
+def test_the_acceptance_certificate_names_number_programme_date_panel_and_signatory(
+    client, county, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from funding.states import ProjectStatus
+    from oversight.models import AcceptanceReview, Certificate
+    from workflows.demo import advance, draft_project
+
+    settings.PUBLIC_BASE_URL = "https://kjj.example.gov.cn"
+    settings.CERTIFICATE_SIGNATORY = "局长 王建华"
+    settings.BUREAU_PROJECT_PREFIX = "SFKJ"
+    project = draft_project(county, "applicant", "水稻智能监测验收项目", "300000")
+    with django_capture_on_commit_callbacks(execute=True):
+        advance(county, project, ProjectStatus.CLOSED)
+    layout = pdf_text(_issued_pdf(client, county, project), tmp_path)
+    text = "".join(layout.split())
+
+    today = timezone.localdate()
+    assert "科技项目验收证书" in text and "通过验收" in text
+    assert f"立项编号SFKJ{today.year}{project.pk:05d}" in text
+    assert f"计划类别{project.call.program}" in text
+    assert f"验收日期{today.year}年{today.month}月{today.day}日" in text
+    review = AcceptanceReview.objects.get(project=project)
+    names = [line for line in review.panel.splitlines() if line.strip()]
+    assert names and all(name in text for name in names)
+    assert "签发人：局长王建华" in text and "示范县科学技术局" in text
+    serial = Certificate.objects.get(project=project).serial
+    url = f"https://kjj.example.gov.cn/verify/{serial}/"
+    assert any(url in line for line in layout.splitlines())  # on one line
+
+
+@pytest.mark.django_db
+def test_a_project_accepted_by_filing_gets_a_filing_certificate(
+    client, county, tmp_path, django_capture_on_commit_callbacks
+):
+    from funding.states import ProjectStatus
+    from workflows.actions import perform
+    from workflows.demo import advance, draft_project
+
+    project = draft_project(county, "applicant", "小额备案项目", "50000")
+    advance(county, project, ProjectStatus.ACCEPTANCE_REQUESTED)
+    staff = county.users["staff"]
+    perform(project.pk, "accept_by_filing", staff, reason="材料齐全，备案。")
+    with django_capture_on_commit_callbacks(execute=True):
+        perform(project.pk, "issue_certificate", staff)
+    text = "".join(pdf_text(_issued_pdf(client, county, project), tmp_path).split())
+
+    assert "科技项目结题备案证明" in text and "结题备案" in text
+    assert "通过验收" not in text and "验收证书" not in text and "验收专家组" not in text
+    assert "备案日期" in text and "立项编号" in text
+
+
+@pytest.mark.parametrize("length", [48, 90, 140])
+def test_the_verification_url_stays_on_one_line_whatever_its_length(length, tmp_path):
+    url = "https://kjj.example.gov.cn/verify/" + "x" * (length - 53) + "/YS2026-000001-ABCD/"
+    layout = pdf_text(render_certificate_pdf(certificate(verify_url=url)), tmp_path)
+    assert any(url in line for line in layout.splitlines())
+
+
+def test_a_seal_image_is_printed_from_a_local_png_only(settings, tmp_path, caplog):
+    import logging
+
+    from documents.seal import seal_data_uri
+
+    png = tmp_path / "seal.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    settings.CERTIFICATE_SEAL_IMAGE = str(png)
+    assert seal_data_uri().startswith("data:image/png;base64,")
+    fake = tmp_path / "seal-fake.png"
+    fake.write_bytes(b"<svg onload='alert(1)'/>")
+    settings.CERTIFICATE_SEAL_IMAGE = str(fake)
+    with caplog.at_level(logging.ERROR, logger="documents.seal"):
+        assert seal_data_uri() == ""
+    assert "not a PNG" in caplog.text

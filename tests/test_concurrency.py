@@ -74,7 +74,7 @@ def transition_events(project, name):
 
 
 def test_two_staff_accepting_the_same_application_at_once(county, draft):
-    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    project = demo.advance(county, draft, S.SUBMITTED)  # submitted and recommended
     staff = county.users["staff"]
 
     results = race(
@@ -131,7 +131,7 @@ except TransitionRefused as refused:
 
 
 def test_two_processes_accepting_the_same_application_at_once(county, draft, test_database_url):
-    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    project = demo.advance(county, draft, S.SUBMITTED)  # submitted and recommended
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env["DATABASE_URL"] = test_database_url
     children = [

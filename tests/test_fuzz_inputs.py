@@ -146,8 +146,8 @@ def experts_case(county) -> Case:
         S.FORMAL_CHECK,
         "staff",
         "pass_formal_check",
-        {"experts": experts},
-        {"experts": "pk"},
+        {"experts": experts, "reason": "按专业领域指定。"},  # picked by hand (issue 7)
+        {"experts": "pk", "reason": "text"},
     )
 
 
@@ -211,15 +211,12 @@ def opinion_case(county) -> Case:
 
 
 def conclude_case(county) -> Case:
-    fields = {
-        "members": [county.users[f"expert{n}"].pk for n in range(1, 6)],
-        "task_review_passed": "on",
-        "financial_review_passed": "on",
-        "conclusion": "passed",
-        "remarks": "完成考核指标。",
-    }
-    kinds = {"members": "pk", "conclusion": "choice", "remarks": "text"}
-    return act_case(county, S.UNDER_ACCEPTANCE, "staff", "conclude_acceptance", fields, kinds)
+    # The members and their votes come from the drawn panel (issue 7); staff conclude.
+    fields = {"conclusion": "passed", "remarks": "完成考核指标。"}
+    kinds = {"conclusion": "choice", "remarks": "text"}
+    case = act_case(county, S.UNDER_ACCEPTANCE, "staff", "conclude_acceptance", fields, kinds)
+    demo.hold_panel_vote(county, Project.objects.get(status=S.UNDER_ACCEPTANCE))
+    return case
 
 
 def suspend_case(county) -> Case:
@@ -458,6 +455,167 @@ def draw_case(county) -> Case:
     return Case(county.users["staff"], reverse("inspections"), data, kinds)
 
 
+# --- public notice (issue 7): an objection anyone lodges, and staff's decision on it ---
+
+
+def lodge_objection_case(county) -> Case:
+    project = project_in(county, S.PUBLIC_NOTICE)
+    data = {"name": "张先生", "contact": "0571-88888888", "text": "研究内容与在研项目重复。"}
+    kinds = {"name": "line", "contact": "line", "text": "text"}
+    extra = [("contact", "问问我"), ("contact", "12345"), ("contact", "a@@b"), ("text", " ")]
+    # Anyone may object; signed in here only because every case is someone's.
+    url = reverse("notice-object", args=[project.pk])
+    return Case(county.users["applicant2"], url, data, kinds, extra)
+
+
+def decide_objection_case(county) -> Case:
+    from funding.objection_services import lodge_objection
+
+    project = project_in(county, S.PUBLIC_NOTICE)
+    objection = lodge_objection(project.pk, name="张先生", contact="13800000000", text="重复。")
+    prefix = f"objection-{objection.pk}"
+    data = {f"{prefix}-outcome": "dismissed", f"{prefix}-finding": "经核实不成立。"}
+    kinds = {f"{prefix}-outcome": "choice", f"{prefix}-finding": "text"}
+    url = reverse("objection-decide", args=[project.pk, objection.pk])
+    return Case(county.users["staff"], url, data, kinds)
+
+
+# --- end of public notice cases ---
+
+
+# --- acceptance panel (issue 7): staff draw it, a member votes, the PI answers findings ---
+
+
+def panel_draw_case(county) -> Case:
+    project = project_in(county, S.UNDER_ACCEPTANCE)
+    data = {"panel_draw-size": "5", "panel_draw-seed": "2026", "panel_draw-reason": ""}
+    kinds = {"panel_draw-size": "number", "panel_draw-seed": "line", "panel_draw-reason": "text"}
+    extra = [("panel_draw-size", "4"), ("panel_draw-size", "6")]  # below the rule; too many
+    url = reverse("panel-draw", args=[project.pk])
+    return Case(county.users["staff"], url, data, kinds, extra)
+
+
+def panel_vote_case(county) -> Case:
+    from oversight.panels import draw_acceptance_panel
+
+    project = project_in(county, S.UNDER_ACCEPTANCE)
+    panel = draw_acceptance_panel(project, county.users["staff"], seed="2026")
+    data = {
+        "verdict-task_verdict": "pass",
+        "verdict-finance_verdict": "pass",
+        "verdict-opinion": "完成考核指标。",
+    }
+    kinds = {
+        "verdict-task_verdict": "choice",
+        "verdict-finance_verdict": "choice",
+        "verdict-opinion": "text",
+    }
+    url = reverse("panel-vote", args=[project.pk])
+    return Case(panel.members.order_by("pk").first(), url, data, kinds, [("verdict-opinion", " ")])
+
+
+def findings_answer_case(county) -> Case:
+    from workflows.actions import perform
+
+    project = project_in(county, S.UNDER_AUDIT)
+    auditor = county.users["auditor"]
+    perform(project.pk, "issue_audit_opinion", auditor, opinion="qualified", findings="缺签收。")
+    url = reverse("findings-answer", args=[project.pk])
+    data, kinds = {"findings-answer": "已补齐签收单。"}, {"findings-answer": "text"}
+    return Case(project.pi, url, data, kinds, [("findings-answer", " ")])
+
+
+# --- end of acceptance panel cases ---
+
+
+# --- expert pool and review cases (issue 7) ---
+
+
+def expert_draw_case(county) -> Case:
+    project = project_in(county, S.FORMAL_CHECK)
+    data = {"draw-expert_fields": ["agriculture"], "draw-size": "3", "draw-seed": "2026"}
+    kinds = {"draw-expert_fields": "choice", "draw-size": "number", "draw-seed": "line"}
+    extra = [("draw-size", "4"), ("draw-size", "0"), ("draw-size", "21")]  # pool of 3
+    url = reverse("experts-draw", args=[project.pk])
+    return Case(county.users["staff"], url, data, kinds, extra)
+
+
+def decline_review_case(county) -> Case:
+    project = project_in(county, S.EXPERT_REVIEW)
+    data = {"decline-conflict": "on", "decline-reason": "曾与负责人合作发表论文。"}
+    url = reverse("review-decline", args=[project.pk])
+    extra = [("decline-reason", " ")]
+    return Case(county.users["expert1"], url, data, {"decline-reason": "text"}, extra)
+
+
+def criteria_review_case(county) -> Case:
+    from funding.calls import save_call
+
+    county.call.criteria = [
+        {"name": "创新性", "weight": 60, "guidance": "新颖程度。"},
+        {"name": "可行性", "weight": 40, "guidance": ""},
+    ]
+    save_call(county.call, county.users["staff"])
+    project = project_in(county, S.EXPERT_REVIEW)
+    data = {"no_conflict": "on", "criterion_1": "88", "criterion_2": "75", "opinion": "可行。"}
+    kinds = {"criterion_1": "number", "criterion_2": "number", "opinion": "text"}
+    extra = [("criterion_1", "101"), ("criterion_2", ""), ("opinion", " ")]
+    url = reverse("project-review", args=[project.pk])
+    return Case(county.users["expert2"], url, data, kinds, extra)
+
+
+def pick_replacement_case(county) -> Case:
+    from workflows.reviewing import decline_review
+
+    project = project_in(county, S.EXPERT_REVIEW)  # the pool of three is all assigned
+    decline_review(project.pk, county.users["expert1"], "出差。")
+    data = {"pick-expert": county.users["expert4"].pk, "pick-reason": "本领域专家。"}
+    kinds = {"pick-expert": "pk", "pick-reason": "text"}
+    extra = [("pick-expert", county.users["expert2"].pk), ("pick-reason", " ")]
+    url = reverse("experts-pick", args=[project.pk])
+    return Case(county.users["staff"], url, data, kinds, extra)
+
+
+def release_opinions_case(county) -> Case:
+    project = project_in(county, S.BUDGET_REVIEW)
+    review = project.assignments.order_by("pk").first()
+    data = {f"release-release_{review.pk}": "on", f"release-text_{review.pk}": "技术路线可行。"}
+    kinds = {f"release-text_{review.pk}": "text"}
+    url = reverse("opinions-release", args=[project.pk])
+    return Case(county.users["staff"], url, data, kinds, [(f"release-text_{review.pk}", " ")])
+
+
+def expert_profile_case(county) -> Case:
+    data = {
+        "organisation": county.orgs["university"].pk,
+        "expert_fields": ["agriculture", "energy"],
+        "title": "研究员",
+        "phone": "0571-88880000",
+        "email": "wu@example.com",
+        "active": "on",
+        "relations": f"合作者, {demo.person_id(703)}, 王某, 合著论文",
+    }
+    kinds = {
+        "organisation": "pk",
+        "expert_fields": "choice",
+        "title": "line",
+        "phone": "line",
+        "email": "line",
+        "relations": "text",
+    }
+    extra = [
+        ("relations", "亲属, 12345, 某人"),
+        ("relations", f"朋友, {demo.person_id(703)}, 王某"),
+        ("relations", f"亲属, {demo.person_id(703)}"),  # a person needs a name
+        ("relations", "前工作单位, 不存在的单位"),
+        ("email", "not-an-address"),
+    ]
+    return Case(county.users["expert2"], reverse("expert-profile"), data, kinds, extra)
+
+
+# --- end of expert pool and review cases ---
+
+
 CASES: dict[str, Callable] = {
     "apply": apply_case,
     "edit application": edit_case,
@@ -488,6 +646,17 @@ CASES: dict[str, Callable] = {
     "inspection result": inspection_result_case,
     "own identity": identity_case,
     "draw inspections": draw_case,
+    "draw acceptance panel": panel_draw_case,
+    "panel verdict": panel_vote_case,
+    "answer audit findings": findings_answer_case,
+    "lodge an objection": lodge_objection_case,
+    "decide an objection": decide_objection_case,
+    "draw reviewers": expert_draw_case,
+    "decline a review": decline_review_case,
+    "review per criterion": criteria_review_case,
+    "pick a replacement": pick_replacement_case,
+    "release opinions": release_opinions_case,
+    "expert profile": expert_profile_case,
 }
 
 

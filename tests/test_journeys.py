@@ -50,14 +50,23 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     assert response.redirect_chain[-1][0] == reverse("project", args=[project.pk])
     act(client, project, "submit", commitment="on")
     project.refresh_from_db()
-    assert project.status == S.SUBMITTED and project.commitment_signed_at
+    assert project.status == S.UNIT_REVIEW and project.commitment_signed_at
+
+    # The research office of the applicant's own unit recommends it (单位推荐).
+    signed_in(client, u["unit1"])
+    assert project.title in page_text(client.get(reverse("inbox")))
+    act(client, project, "recommend_by_unit", opinion="同意推荐。")
+    project.refresh_from_db()
+    assert project.status == S.SUBMITTED
 
     # Staff see it in their inbox and carry it through the formal check.
     signed_in(client, u["staff"])
     assert project.title in page_text(client.get(reverse("inbox")))
     act(client, project, "accept_application")
     experts = [u["expert1"], u["expert2"], u["expert3"]]
-    act(client, project, "pass_formal_check", experts=[e.pk for e in experts])
+    # Picked by hand, not drawn: the reason is recorded (issue 7).
+    picked = [e.pk for e in experts]
+    act(client, project, "pass_formal_check", experts=picked, reason="按专业领域指定")
     project.refresh_from_db()
     assert project.status == S.EXPERT_REVIEW
 
@@ -92,6 +101,7 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     signed_in(client, u["leader"])
     act(client, project, "approve")
     signed_in(client, u["staff"])
+    demo.notice_passed(project)  # its working days go by without an objection
     act(client, project, "close_public_notice")
     act(client, project, "sign_contract")
     act(client, project, "disburse", amount="300000.00", tranche="首笔")
@@ -121,16 +131,20 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     assert client.get(reverse("project", args=[other.pk])).status_code == 404
     act(client, project, "issue_audit_opinion", opinion="unqualified", findings="账实相符。")
 
+    # Staff draw the acceptance panel; each member votes on the page (issue 7).
     signed_in(client, u["staff"])
-    act(
-        client,
-        project,
-        "conclude_acceptance",
-        members=[u[f"expert{n}"].pk for n in range(1, 6)],
-        task_review_passed="on",
-        financial_review_passed="on",
-        conclusion="passed",
-    )
+    client.post(reverse("panel-draw", args=[project.pk]), {"panel_draw-size": "5"}, follow=True)
+    panel = project.acceptance_panels.get()
+    for member in panel.members.all():
+        signed_in(client, member)
+        assert "账实相符。" in page_text(client.get(reverse("project", args=[project.pk])))
+        verdict = {"task_verdict": "pass", "finance_verdict": "pass", "opinion": "通过。"}
+        client.post(
+            reverse("panel-vote", args=[project.pk]),
+            {f"verdict-{k}": v for k, v in verdict.items()},
+        )
+    signed_in(client, u["staff"])
+    act(client, project, "conclude_acceptance", conclusion="passed")
     with django_capture_on_commit_callbacks(execute=True):  # the Celery task runs on commit
         act(client, project, "issue_certificate")
     project.refresh_from_db()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -41,11 +42,18 @@ def submit(project):
     return perform(project.pk, "submit", project.pi, commitment=True)
 
 
+def submitted(project):
+    """Submitted and recommended by the unit: the bureau's turn."""
+    submit(project)
+    unit1 = get_user_model().objects.get(username="unit1")  # 示范县农业科学研究所's office
+    return perform(project.pk, "recommend_by_unit", unit1)
+
+
 # --- permissions --------------------------------------------------------------------------
 
 
 def test_the_applicant_cannot_fire_staff_transitions(county, draft, applicant):
-    submit(draft)
+    submitted(draft)
     for name, kwargs in [
         ("accept_application", {}),
         ("reject", {"reason": "自己否决"}),
@@ -54,7 +62,7 @@ def test_the_applicant_cannot_fire_staff_transitions(county, draft, applicant):
         with pytest.raises(TransitionRefused, match="You may not do this on this project"):
             perform(draft.pk, name, applicant, **kwargs)
     assert status_of(draft) == S.SUBMITTED
-    assert len(transitions(draft)) == 1
+    assert len(transitions(draft)) == 2  # submit, the unit's recommendation
 
 
 def test_another_organisations_applicant_cannot_submit_someone_elses_project(county, draft):
@@ -74,7 +82,7 @@ def test_the_leader_approves_but_staff_cannot(county, draft, staff, leader):
 
 def test_nobody_without_a_role_can_act(county, draft):
     expert = county.users["expert1"]
-    submit(draft)
+    submitted(draft)
     with pytest.raises(TransitionRefused, match="You may not do this"):
         perform(draft.pk, "accept_application", expert)
     with pytest.raises(TransitionRefused, match="You may not do this"):
@@ -135,7 +143,7 @@ def test_a_draft_filed_under_a_closed_call_cannot_be_submitted(county, draft):
 
 
 def test_return_for_revision_then_resubmit(county, draft, staff):
-    submit(draft)
+    submitted(draft)
     with pytest.raises(ValidationError, match="Please give a reason"):
         perform(draft.pk, "return_for_revision", staff, reason="  ")
     assert status_of(draft) == S.SUBMITTED
@@ -148,17 +156,20 @@ def test_return_for_revision_then_resubmit(county, draft, staff):
     Call.objects.filter(pk=draft.call_id).update(
         closes_on=timezone.localdate() - datetime.timedelta(days=1)
     )
-    assert submit(draft).status == S.SUBMITTED
+    assert submit(draft).status == S.UNIT_REVIEW
     assert transitions(draft) == [
-        ("submit", S.DRAFT, S.SUBMITTED),
+        ("submit", S.DRAFT, S.UNIT_REVIEW),
+        ("recommend_by_unit", S.UNIT_REVIEW, S.SUBMITTED),
         ("return_for_revision", S.SUBMITTED, S.RETURNED),
-        ("submit", S.RETURNED, S.SUBMITTED),
+        ("submit", S.RETURNED, S.UNIT_REVIEW),
     ]
-    assert tasks(staff) == ["accept_application"] and tasks(draft.pi) == []
+    # Back through the unit first.
+    assert tasks(county.users["unit1"]) == ["unit_review"]
+    assert tasks(staff) == [] and tasks(draft.pi) == []
 
 
 def test_reject_needs_a_reason(draft, staff):
-    submit(draft)
+    submitted(draft)
     with pytest.raises(ValidationError, match="Please give a reason"):
         perform(draft.pk, "reject", staff)
     assert status_of(draft) == S.SUBMITTED
@@ -190,7 +201,8 @@ def test_the_expert_review_cannot_be_concluded_until_every_expert_has_reviewed(
 
 
 MAIN_PATH = [
-    ("submit", S.DRAFT, S.SUBMITTED),
+    ("submit", S.DRAFT, S.UNIT_REVIEW),
+    ("recommend_by_unit", S.UNIT_REVIEW, S.SUBMITTED),
     ("accept_application", S.SUBMITTED, S.FORMAL_CHECK),
     ("pass_formal_check", S.FORMAL_CHECK, S.EXPERT_REVIEW),
     ("finish_expert_review", S.EXPERT_REVIEW, S.BUDGET_REVIEW),
@@ -241,6 +253,8 @@ def test_each_step_lands_in_the_right_inbox(county, draft):
 
     only({})  # a draft is nobody's task yet
     project = submit(draft)
+    only({"unit1": ["unit_review"]})  # the applicant's unit; not the other one's
+    project = perform(project.pk, "recommend_by_unit", u["unit1"])
     only({"staff": ["accept_application"]})
 
     project = demo.advance(county, project, S.EXPERT_REVIEW)

@@ -39,7 +39,7 @@ def test_a_returned_application_is_revised_resubmitted_and_both_versions_kept(cl
 
     perform(project.pk, "submit", project.pi, commitment=True)
     project.refresh_from_db()
-    assert project.status == S.SUBMITTED
+    assert project.status == S.UNIT_REVIEW  # back through the applicant's unit
 
 
 def test_a_submitted_application_cannot_be_changed(client, county):

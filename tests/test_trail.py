@@ -23,9 +23,11 @@ TABLE = Event._meta.db_table
 
 @pytest.fixture
 def journal(county, draft):
-    """A few real events: project created, submitted, accepted, returned, resubmitted."""
+    """A few real events: project created, submitted, recommended, accepted, returned,
+    resubmitted."""
     staff = county.users["staff"]
     perform(draft.pk, "submit", draft.pi, commitment=True)
+    perform(draft.pk, "recommend_by_unit", county.users["unit1"])
     perform(draft.pk, "accept_application", staff)
     perform(draft.pk, "return_for_revision", staff, reason="预算说明不完整")
     perform(draft.pk, "submit", draft.pi, commitment=True)
@@ -65,6 +67,7 @@ def test_the_project_history_reads_in_order(journal):
     assert kinds == [
         (EventKind.PROJECT_CREATED, None),
         (EventKind.PROJECT_TRANSITION, "submit"),
+        (EventKind.PROJECT_TRANSITION, "recommend_by_unit"),
         (EventKind.PROJECT_TRANSITION, "accept_application"),
         (EventKind.PROJECT_TRANSITION, "return_for_revision"),
         (EventKind.PROJECT_TRANSITION, "submit"),

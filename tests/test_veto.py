@@ -134,7 +134,7 @@ def test_a_sanction_that_does_not_cover_the_action_today_does_not_block(
 ):
     ban = ban_person(county, applicant, **terms)
     project = submit(draft)
-    assert project.status == S.SUBMITTED
+    assert project.status == S.UNIT_REVIEW  # on to the applicant's unit
     check = checks(project, gate=Gate.APPLY).get()
     assert check.passed and check.blocking == [] and ban.pk in check.consulted
 
@@ -197,7 +197,7 @@ def test_a_sanctioned_audit_firm_or_auditor_cannot_be_appointed(county, draft, s
 def test_veto_moves_a_pre_contract_project_to_vetoed_only_when_a_sanction_bars_it(
     county, draft, staff, applicant
 ):
-    project = submit(draft)
+    project = demo.advance(county, draft, S.SUBMITTED)  # submitted and recommended
     with pytest.raises(ValidationError, match="No effective sanction bars this project"):
         perform(project.pk, "veto", staff)
     project.refresh_from_db()

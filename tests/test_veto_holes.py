@@ -194,37 +194,34 @@ def test_a_firm_sanctioned_mid_audit_cannot_issue_its_opinion_and_staff_replace_
 def test_a_sanctioned_expert_cannot_sit_on_the_acceptance_panel(client, county, draft):
     project = demo.advance(county, draft, S.UNDER_ACCEPTANCE)
     u = county.users
-    ban(county, u["expert4"], gates=[Gate.REVIEW])
     client.force_login(u["staff"])
-    members = [u[f"expert{n}"].pk for n in range(1, 6)]
-    response = act(
-        client,
-        project,
-        "conclude_acceptance",
-        members=members,
-        task_review_passed="on",
-        financial_review_passed="on",
-        conclusion="passed",
+    client.post(reverse("panel-draw", args=[project.pk]), {"panel_draw-size": "5"})
+    ban(county, u["expert4"], gates=[Gate.REVIEW])  # drawn, then barred: refused as they vote
+    client.force_login(u["expert4"])
+    verdict = {"task_verdict": "pass", "finance_verdict": "pass", "opinion": "同意通过。"}
+    response = client.post(
+        reverse("panel-vote", args=[project.pk]),
+        {f"verdict-{k}": v for k, v in verdict.items()},
+        follow=True,
     )
     assert "Panel member 孙教授 is barred" in said(response)
+    client.force_login(u["staff"])
+    act(client, project, "conclude_acceptance", conclusion="passed")
     project.refresh_from_db()
     assert project.status == S.UNDER_ACCEPTANCE and not project.acceptances.exists()
 
 
 def test_a_panel_needs_five_distinct_experts(client, county, draft):
     project = demo.advance(county, draft, S.UNDER_ACCEPTANCE)
-    u = county.users
-    client.force_login(u["staff"])
-    response = act(
-        client,
-        project,
-        "conclude_acceptance",
-        members=[u["expert1"].pk, u["expert2"].pk],
-        conclusion="failed",
+    client.force_login(county.users["staff"])
+    response = act(client, project, "conclude_acceptance", conclusion="failed")
+    assert "Draw the acceptance panel first" in said(response)
+    response = client.post(
+        reverse("panel-draw", args=[project.pk]), {"panel_draw-size": "2"}, follow=True
     )
-    assert "at least 5 distinct experts" in said(response)
+    assert "An acceptance panel has at least 5 members" in said(response)
     project.refresh_from_db()
-    assert project.status == S.UNDER_ACCEPTANCE
+    assert project.status == S.UNDER_ACCEPTANCE and not project.acceptance_panels.exists()
 
 
 def test_a_sanctioned_or_unidentified_expert_is_never_drawn_as_an_inspector(county):
@@ -505,7 +502,7 @@ def test_a_sanction_of_the_wrong_shape_is_a_clear_error_on_every_path(county, wr
 def test_a_missing_id_number_stops_the_gate_but_is_no_ground_for_the_veto(county, draft):
     from integrity.policy import NothingToVeto
 
-    project = perform(draft.pk, "submit", draft.pi, commitment=True)
+    project = demo.advance(county, draft, S.SUBMITTED)  # submitted and recommended
     without_identity(project.pi)
     staff = county.users["staff"]
     with pytest.raises(VetoRefused, match="has no ID number"):

@@ -18,6 +18,7 @@ from integrity.policy import NothingToVeto, VetoRefused
 from .flows import LEADER_TASK, STAFF_TASK, ProjectFlow
 from .lifecycle import REASSIGNING, fire_locked, lock_project, record_refusal
 from .models import ProjectProcess
+from .unit_review import unit_tasks
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -35,12 +36,21 @@ def perform(project_id: int, name: str, actor, **kwargs) -> Project:
 
 
 def submit_expert_review(
-    project_id: int, expert, score: int, opinion: str, *, no_conflict: bool
+    project_id: int,
+    expert,
+    score: int | None,
+    opinion: str,
+    *,
+    no_conflict: bool,
+    scores: dict[str, int] | None = None,
 ) -> Project:
+    """The expert's review; `scores` per criterion when the call has criteria."""
     try:
         with transaction.atomic():
             project = lock_project(project_id)
-            funding.record_review(project, expert, score, opinion, no_conflict=no_conflict)
+            funding.record_review(
+                project, expert, score, opinion, no_conflict=no_conflict, scores=scores
+            )
             process = ProjectProcess.objects.get(project=project)
             process.project = project
             for task in _open_tasks(process):
@@ -84,11 +94,14 @@ def _complete(task: Task, actor) -> None:
 
 
 def inbox(user) -> QuerySet[Task]:
-    """Open tasks for `user`: assigned to them, or offered to a permission they hold."""
+    """Open tasks for `user`: assigned to them, offered to a permission they hold, or
+    their unit's (workflows.unit_review)."""
     perms = [p for p in (STAFF_TASK, LEADER_TASK) if user.has_perm(p)]
     return (
         Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN")
-        .filter(Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms))
+        .filter(
+            Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms) | unit_tasks(user)
+        )
         .select_related("process")
         .order_by("created")
     )

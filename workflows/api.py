@@ -16,7 +16,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api_auth import HasScope
 from accounts.api_tokens import ApiScope
 from funding.models import Project
-from oversight.access import projects_visible_to
+from oversight.access import application_withheld_from, projects_visible_to
 
 
 class CappedPagination(PageNumberPagination):
@@ -66,11 +66,29 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # An expert sees a project they have not declared no conflict for by title only.
+    TITLE_ONLY = ("id", "title", "status")
+
+    def to_representation(self, instance):
+        if instance.pk in self.context.get("withheld", ()):
+            return {
+                name: self.fields[name].to_representation(getattr(instance, name))
+                for name in self.TITLE_ONLY
+            }
+        return super().to_representation(instance)
+
 
 class ProjectViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
     pagination_class = CappedPagination
     required_scope = ApiScope.PROJECTS_READ
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "withheld": self._withheld()}
+
+    def _withheld(self) -> set[int]:
+        user = getattr(self.request, "user", None)  # no request while drawing the schema
+        return application_withheld_from(user) if user and user.is_authenticated else set()
 
     def get_queryset(self):
         # The primary key breaks ties, so pages never repeat or skip a project.

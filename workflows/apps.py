@@ -19,6 +19,15 @@ def _grant_task_permissions(sender, **kwargs) -> None:
             ("funding", "view_call"),
             ("funding", "view_project"),
             ("oversight", "view_certificate"),
+            # The expert pool (issue 7): profiles through funding.expert_profiles.
+            ("funding", "add_expertprofile"),
+            ("funding", "change_expertprofile"),
+            ("funding", "view_expertprofile"),
+            ("funding", "add_expertrelation"),
+            ("funding", "change_expertrelation"),
+            ("funding", "delete_expertrelation"),
+            ("funding", "view_expertrelation"),
+            ("funding", "view_reviewdraw"),
             # Identities are corrected in the admin, through accounts.services, with a reason.
             ("accounts", "view_user"),
             ("accounts", "change_user"),

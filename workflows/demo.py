@@ -16,14 +16,21 @@ from django.utils import timezone
 from accounts.identity import id_number_check_char, uscc_check_char
 from accounts.models import Organisation, User
 from accounts.roles import Role, ensure_role_groups
-from funding.models import Call, Project
+from funding.calls import save_call
+from funding.expert_draw import draw_reviewers
+from funding.expert_profiles import save_expert_profile
+from funding.experts import ExpertProfile
+from funding.models import Call, Objection, Project
+from funding.objection_services import decide_objection, lodge_objection
 from funding.services import create_project
 from funding.states import ProjectStatus as S
 from integrity.models import Gate, Measure, Sanction, Severity, SubjectKind
 from integrity.services import record_sanction
-from oversight.models import AcceptanceReview, AuditEngagement
+from oversight.models import AcceptancePanel, AcceptanceReview, AuditEngagement
+from oversight.panels import cast_verdict, current_panel, draw_acceptance_panel
 
 from .actions import perform, submit_expert_review
+from .unit_review import unit_officers
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -62,6 +69,9 @@ USERS = [
     ("expert5", "钱高工", Role.EXPERT, None),
     ("auditor", "钱审计师", Role.AUDITOR, "firm"),
     ("auditor2", "冯审计师", Role.AUDITOR, "firm2"),
+    # The research offices of the two applicant organisations (承担单位).
+    ("unit1", "林科长", Role.UNIT, "institute"),
+    ("unit2", "何主任", Role.UNIT, "enterprise"),
 ]
 
 ORGS = [
@@ -110,7 +120,61 @@ def create_county(password: str = DEMO_PASSWORD) -> County:
         closes_on=today - datetime.timedelta(days=300),
         funding_cap=Decimal("200000.00"),
     )
+    create_expert_profiles(county)
     return county
+
+
+# The expert pool (issue 7): username, organisation key, fields, title. Only expert1-3
+# work in agriculture, so the demo's draw for an agricultural project (`advance`) picks
+# exactly them whatever the seed; the others widen a draw over more fields.
+EXPERT_PROFILES = [
+    ("expert1", "university", ["agriculture", "environment"], "教授"),
+    ("expert2", "university", ["agriculture", "biomedicine"], "研究员"),
+    ("expert3", None, ["agriculture", "manufacturing"], "高级工程师"),
+    ("expert4", "university", ["manufacturing", "information", "materials"], "教授"),
+    ("expert5", None, ["manufacturing", "energy", "management"], "高级工程师"),
+]
+DEMO_FIELDS = ["agriculture"]
+# The demo call's scoring criteria (set by `load_demo`; the tests' call has none).
+DEMO_CRITERIA = [
+    {"name": "创新性", "weight": 30, "guidance": "研究内容和技术路线的新颖程度。"},
+    {"name": "可行性", "weight": 30, "guidance": "技术路线、条件保障和进度安排是否可行。"},
+    {"name": "预期效益", "weight": 25, "guidance": "对本县产业的经济和社会效益。"},
+    {"name": "团队能力", "weight": 15, "guidance": "负责人和团队的研究基础。"},
+]
+
+
+def create_expert_profiles(county: County) -> None:
+    staff = county.users["staff"]
+    for username, org, fields, title in EXPERT_PROFILES:
+        user = county.users[username]
+        profile = ExpertProfile(
+            user=user,
+            organisation=county.orgs.get(org) if org else None,
+            fields=fields,
+            title=title,
+            email=f"{username}@example.com",
+        )
+        relations = []
+        if username == "expert1":  # a declared kin relation, avoided by every draw
+            relations = [{"kind": "kin", "id_number": person_id(601), "name": "周某"}]
+        save_expert_profile(profile, relations, staff)
+
+
+def set_demo_criteria(county: County) -> None:
+    county.call.criteria = DEMO_CRITERIA
+    save_call(county.call, county.users["staff"])
+
+
+def draw_reviewers_for(county: County, project: Project, fields=DEMO_FIELDS, seed="") -> dict:
+    """Staff draw three reviewers (a seeded draw, kept); the kwargs of pass_formal_check."""
+    draw = draw_reviewers(project, county.users["staff"], fields, 3, seed or f"demo-{project.pk}")
+    return {"experts": list(User.objects.filter(pk__in=draw.picks).order_by("pk"))}
+
+
+def demo_scores(project: Project, score: int) -> dict | None:
+    """The same score for every criterion of the call, or None when it has none."""
+    return {c["name"]: score for c in project.call.criteria} or None
 
 
 def sanction_person(user: User, by: User, gates: list[Gate] | None = None) -> Sanction:
@@ -172,21 +236,39 @@ def demo_report(project_title: str = "项目总结") -> dict:
     }
 
 
+UNIT_OPINION = "经审核，申报材料真实完整，单位承诺配套条件，同意推荐。"
+STAND_IN = {"reason": "申报单位未设科研管理人员，由科技局代为审核推荐。"}
+
+
+def actor_for(county: County, project: Project, who: str) -> User | None:
+    """Who takes a step of the main path: the PI, an officer of the project's own unit
+    (None when it has none: staff stand in), or a demo user by name."""
+    if who == "pi":
+        return project.pi
+    if who == "unit":
+        return unit_officers(project).order_by("pk").first()
+    return county.users[who]
+
+
 # The path of DESIGN §3, one action per step: (transition, actor, kwargs builder).
 def _happy_path(county: County):
     u = county.users
     experts = [u["expert1"], u["expert2"], u["expert3"]]
+    # The members and their votes come from the drawn panel (`hold_panel_vote`).
     review = {
-        "members": [u[f"expert{n}"] for n in range(1, 6)],
-        "task_review_passed": True,
-        "financial_review_passed": True,
         "conclusion": AcceptanceReview.Conclusion.PASSED,
         "remarks": "完成任务书约定的全部考核指标。",
     }
     return [
-        (S.SUBMITTED, "submit", "pi", {"commitment": True}),
+        (S.UNIT_REVIEW, "submit", "pi", {"commitment": True}),
+        (S.SUBMITTED, "recommend_by_unit", "unit", {"opinion": UNIT_OPINION}),
         (S.FORMAL_CHECK, "accept_application", "staff", {}),
-        (S.EXPERT_REVIEW, "pass_formal_check", "staff", {"experts": experts}),
+        (
+            S.EXPERT_REVIEW,
+            "pass_formal_check",
+            "staff",
+            {"experts": experts, "reason": "按专业领域指定评审专家（演示）"},
+        ),
         (S.BUDGET_REVIEW, "finish_expert_review", "staff", {}),
         (S.PENDING_APPROVAL, "finish_budget_review", "staff", {}),
         (S.PUBLIC_NOTICE, "approve", "leader", {}),
@@ -227,7 +309,9 @@ def advance(county: County, project: Project, target: str) -> Project:
     for state, name, who, kwargs in path[start:]:
         if project.status == target:
             break
-        actor = project.pi if who == "pi" else county.users[who]
+        actor = actor_for(county, project, who)
+        if name == "recommend_by_unit" and actor is None:  # a unit with no officer
+            name, actor, kwargs = "recommend_for_unit", county.users["staff"], STAND_IN
         if name == "request_acceptance":
             kwargs = {"report": demo_report(project.title)}
         if name == "disburse":
@@ -235,8 +319,10 @@ def advance(county: County, project: Project, target: str) -> Project:
                 **kwargs,
                 "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01")),
             }
+        if name == "pass_formal_check":  # the reviewers are drawn (issue 7)
+            kwargs = draw_reviewers_for(county, project)
         if name == "finish_expert_review":
-            pending = project.assignments.filter(submitted_at__isnull=True)
+            pending = project.assignments.filter(submitted_at__isnull=True, declined_at=None)
             for assignment in pending.select_related("expert"):
                 submit_expert_review(
                     project.pk,
@@ -244,7 +330,63 @@ def advance(county: County, project: Project, target: str) -> Project:
                     85,
                     "选题意义明确，技术路线可行。",
                     no_conflict=True,
+                    scores=demo_scores(project, 85),
                 )
+        if name == "close_public_notice":
+            notice_passed(project)
+        if name == "conclude_acceptance":  # the drawn panel votes first (issue 7)
+            hold_panel_vote(county, project)
         project = perform(project.pk, name, actor, **kwargs)
         assert project.status == state, (name, project.status)
     return project
+
+
+def hold_panel_vote(
+    county: County,
+    project: Project,
+    *,
+    task: bool = True,
+    finance: bool = True,
+    opinion: str = "完成任务书约定的考核指标，经费使用规范。",
+) -> AcceptancePanel:
+    """Staff draw the acceptance panel (unless drawn already) and every member votes."""
+    panel = current_panel(project) or draw_acceptance_panel(
+        project, county.users["staff"], seed=f"demo-{project.pk}"
+    )
+    for member in panel.members.order_by("pk"):
+        cast_verdict(project, member, task_passed=task, finance_passed=finance, opinion=opinion)
+    return panel
+
+
+def notice_passed(project: Project) -> None:
+    """Demo and tests only: the notice period is over (it ended yesterday), as if its
+    working days had gone by; the real path waits them out."""
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    Project.objects.filter(pk=project.pk).update(notice_ends_on=yesterday)
+    project.notice_ends_on = yesterday
+
+
+def objections_on_notice(county: County) -> None:
+    """The public notice with objections: on the first project on notice one still open,
+    on the second one dismissed after a check."""
+    on_notice = list(county.call.project_set.filter(status=S.PUBLIC_NOTICE).order_by("pk"))
+    if on_notice:
+        lodge_objection(
+            on_notice[0].pk,
+            name="张先生",
+            contact="13800000000",
+            text="项目负责人同期承担另一县级项目，研究内容与本项目高度重复。",
+        )
+    if len(on_notice) > 1:
+        objection = lodge_objection(
+            on_notice[1].pk,
+            name="李女士",
+            contact="li@example.com",
+            text="申报单位的合作单位资质存疑。",
+        )
+        decide_objection(
+            objection.pk,
+            county.users["staff"],
+            outcome=Objection.Status.DISMISSED,
+            finding="经核实，合作单位资质证书在有效期内，异议不成立。",
+        )

@@ -22,6 +22,7 @@ from funding.states import ProjectStatus as S
 from oversight.services import current_engagement
 
 from .models import ProjectProcess
+from .unit_review import UNIT_TASK
 
 STAFF_TASK, LEADER_TASK = "workflows.staff_task", "workflows.leader_task"
 
@@ -67,6 +68,7 @@ class ExpertSplit(flow.Split):
 
 # state -> the node that handles it. Terminal states fall through to `end`.
 STEPS: list[tuple[str, str]] = [
+    (S.UNIT_REVIEW, "unit_review"),  # the unit's officers, or staff when it has none
     (S.SUBMITTED, "accept_application"),
     (S.FORMAL_CHECK, "formal_check"),
     (S.RETURNED, "revise"),
@@ -123,6 +125,7 @@ class ProjectFlow(flow.Flow):
     start = flow.StartHandle(this.start_process).Next(this.route)
     route = _route()
 
+    unit_review = step(_("Recommend the application (单位推荐)"), permission=UNIT_TASK)
     accept_application = step(_("Accept the application (受理)"), permission=STAFF_TASK)
     formal_check = step(_("Formal check and expert assignment"), permission=STAFF_TASK)
     revise = step(_("Revise and resubmit"), owner=_pi)

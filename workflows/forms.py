@@ -13,6 +13,7 @@ from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.text import BoundedFormMixin
+from funding.expert_draw import latest_draw
 from funding.models import BudgetLine, Disbursement, Expenditure, TeamMember
 from funding.states import BudgetCategory
 from integrity.models import Gate, Sanction, VetoCheck
@@ -88,14 +89,29 @@ def experts():
 
 
 class AssignExpertsForm(ActionForm):
+    """The latest draw's experts come ticked; any other is picked by hand, with a reason
+    (funding.expert_draw)."""
+
     experts = forms.ModelMultipleChoiceField(
         label=_("Reviewing experts"),
         queryset=experts(),
         widget=forms.CheckboxSelectMultiple,
     )
+    reason = forms.CharField(
+        label=_("Reason for experts picked by hand (not drawn)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, project=project, **kwargs)
+        draw = latest_draw(project) if project is not None and project.pk else None
+        if draw is not None:
+            self.fields["experts"].initial = draw.picks
 
     def transition_kwargs(self) -> dict:
-        return {"experts": list(self.cleaned_data["experts"])}
+        data = self.cleaned_data
+        return {"experts": list(data["experts"]), "reason": data["reason"]}
 
 
 class BudgetCutForm(ActionForm):
@@ -155,28 +171,36 @@ class AuditOpinionForm(ActionForm):
 
 
 class AcceptanceForm(ActionForm):
-    members = forms.ModelMultipleChoiceField(
-        label=_("Panel experts (each is checked by the veto)"),
-        queryset=experts(),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    task_review_passed = forms.BooleanField(label=_("Task review passed"), required=False)
-    financial_review_passed = forms.BooleanField(label=_("Financial review passed"), required=False)
+    """Staff record the conclusion the drawn panel's votes give (shown above the form);
+    the task and financial results come from the votes, not from this form."""
+
     conclusion = forms.ChoiceField(
         label=_("Conclusion"), choices=AcceptanceReview.Conclusion.choices
     )
     remarks = forms.CharField(
-        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Remarks (shown to the PI; needed for a reconsideration)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def transition_kwargs(self) -> dict:
-        review = dict(self.cleaned_data)
-        review["members"] = list(review["members"])
-        return {"review": review}
+        return {"review": dict(self.cleaned_data)}
+
+
+class RecommendForm(ActionForm):
+    # The unit's recommendation (单位推荐意见), kept in the trail with the transition.
+    opinion = forms.CharField(
+        label=_("Recommendation opinion (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "submit": SubmitForm,
+    "recommend_by_unit": RecommendForm,
+    "return_by_unit": ReasonForm,
+    "recommend_for_unit": ReasonForm,
     "pass_formal_check": AssignExpertsForm,
     "return_for_revision": ReasonForm,
     "reject": ReasonForm,
@@ -198,16 +222,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 def form_for(name: str, project, data=None) -> ActionForm:
     return ACTION_FORMS.get(name, ActionForm)(data, project=project, prefix=name)
-
-
-class ReviewForm(BoundedFormMixin, forms.Form):
-    # Not required here: the service refuses a review without it, on every path.
-    no_conflict = forms.BooleanField(
-        label=_("I have no conflict of interest with this application (回避声明)."),
-        required=False,
-    )
-    score = forms.IntegerField(label=_("Score (0-100)"), min_value=0, max_value=100)
-    opinion = forms.CharField(label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ProjectForm(BoundedFormMixin, forms.Form):

@@ -19,18 +19,23 @@ from django.utils.translation import gettext_lazy
 from viewflow import fsm
 
 from accounts.roles import Role, has_role
+from accounts.text import check_text
+from funding import expert_draw, notice
 from funding import services as funding
 from funding.models import Project
+from funding.objection_services import closing_blocker
 from funding.states import PRE_CONTRACT_STATES, SUSPENDABLE_STATES
 from funding.states import ProjectStatus as S
 from integrity.gates import guard, keep_refusal
 from integrity.models import Gate
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
-from oversight import certificates, supervision
+from oversight import certificates, panels, supervision
 from oversight import services as oversight
 from oversight.models import AcceptanceReview
 from trail.kinds import EventKind
 from trail.services import history_of, record
+
+from .unit_review import acts_for_unit, stands_in_for_unit, unit_subjects
 
 
 class TransitionRefused(Exception):
@@ -50,6 +55,15 @@ def _role(*roles: Role):
 
 def _pi(lifecycle: ProjectLifecycle, user) -> bool:
     return user is not None and user.is_authenticated and user.pk == lifecycle.project.pi_id
+
+
+def _unit_officer(lifecycle: ProjectLifecycle, user) -> bool:
+    # The research office of the project's own applicant organisation (承担单位).
+    return acts_for_unit(user, lifecycle.project)
+
+
+def _staff_for_unit(lifecycle: ProjectLifecycle, user) -> bool:
+    return stands_in_for_unit(user, lifecycle.project)
 
 
 def _lead_auditor(lifecycle: ProjectLifecycle, user) -> bool:
@@ -94,6 +108,19 @@ def gates_to_pass(state: str) -> tuple[Gate, ...]:
     return (Gate.APPLY, *GATES_AHEAD.get(state, ()))
 
 
+def notice_period_over(lifecycle: ProjectLifecycle):
+    ends = lifecycle.project.notice_ends_on
+    return fsm.State.CONDITION(
+        notice.notice_over(lifecycle.project),
+        _("The public notice runs until %(d)s; it can be closed from the day after.") % {"d": ends},
+    )
+
+
+def no_objection_standing(lifecycle: ProjectLifecycle):
+    blocker = closing_blocker(lifecycle.project)
+    return fsm.State.CONDITION(blocker is None, blocker or "")
+
+
 def reviews_complete(lifecycle: ProjectLifecycle):
     return fsm.State.CONDITION(
         funding.reviews_complete(lifecycle.project),
@@ -118,6 +145,8 @@ def within_simple_filing(lifecycle: ProjectLifecycle):
 
 
 def rectification_left(lifecycle: ProjectLifecycle):
+    # conclude_acceptance refuses a second 需要复议 (oversight.panels.check_conclusion), so a
+    # project reaches this state once; this guard keeps a stray second one from looping.
     reconsiderations = lifecycle.project.acceptances.filter(
         conclusion=AcceptanceReview.Conclusion.RECONSIDER
     ).count()
@@ -218,11 +247,11 @@ class ProjectLifecycle:
     @state.transition(
         label=gettext_lazy("Sign the commitment and submit"),
         source=[S.DRAFT, S.RETURNED],
-        target=S.SUBMITTED,
+        target=S.UNIT_REVIEW,
         permission=_pi,
     )
     def submit(self, *, commitment: bool = False):
-        """Sign the integrity commitment and submit (承诺制)."""
+        """Sign the integrity commitment and submit (承诺制) to the unit's review."""
         if not commitment:
             raise ValidationError(_("You must sign the integrity commitment to submit."))
         if self.source == S.DRAFT and not funding.call_is_open(self.project.call):
@@ -232,6 +261,41 @@ class ProjectLifecycle:
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
         self.project.commitment_signed_at = timezone.now()
         self.extra_fields.add("commitment_signed_at")
+
+    @state.transition(
+        label=gettext_lazy("Recommend the application (单位推荐)"),
+        source=S.UNIT_REVIEW,
+        target=S.SUBMITTED,
+        permission=_unit_officer,
+    )
+    def recommend_by_unit(self, *, opinion: str = ""):
+        """推荐: the unit vouches for the application; the veto checks the unit and everyone
+        on the project (gate `apply`)."""
+        check_text(opinion or "", label=_("Recommendation opinion"))
+        self._gate(Gate.APPLY, unit_subjects(self.project))
+        if (opinion or "").strip():
+            self.note["opinion"] = opinion.strip()
+
+    @state.transition(
+        label=gettext_lazy("Return to the applicant (单位退回)"),
+        source=S.UNIT_REVIEW,
+        target=S.RETURNED,
+        permission=_unit_officer,
+    )
+    def return_by_unit(self, *, reason: str = ""):
+        """The unit sends the application back to the PI, saying why."""
+        self.note["reason"] = _require_reason(reason)
+
+    @state.transition(
+        label=gettext_lazy("Recommend on the unit's behalf (it has no unit officer)"),
+        source=S.UNIT_REVIEW,
+        target=S.SUBMITTED,
+        permission=_staff_for_unit,
+    )
+    def recommend_for_unit(self, *, reason: str = ""):
+        """Only while the applicant organisation has no unit officer; the veto as above."""
+        self.note["reason"] = _require_reason(reason)
+        self._gate(Gate.APPLY, unit_subjects(self.project))
 
     @state.transition(
         label=gettext_lazy("Accept the application (受理)"),
@@ -249,14 +313,15 @@ class ProjectLifecycle:
         target=S.EXPERT_REVIEW,
         permission=STAFF,
     )
-    def pass_formal_check(self, *, experts: list):
-        """Formal check passed; assign the reviewing experts (each checked by the veto)."""
+    def pass_formal_check(self, *, experts: list, reason: str = ""):
+        """Formal check passed; assign the reviewing experts (each checked by the veto):
+        those of the latest draw, or picked by hand with a reason (funding.expert_draw)."""
         if len(experts) < settings.MIN_REVIEW_EXPERTS:
             raise ValidationError(
                 _("Assign at least %(n)d experts.") % {"n": settings.MIN_REVIEW_EXPERTS}
             )
         self._gate(Gate.REVIEW, [funding.expert_subject(expert) for expert in experts])
-        funding.assign_experts(self.project, experts)
+        self.note.update(expert_draw.assign_reviewers(self.project, experts, reason=reason))
         self.note["experts"] = [e.pk for e in experts]
 
     @state.transition(
@@ -270,7 +335,7 @@ class ProjectLifecycle:
 
     @state.transition(
         label=gettext_lazy("Withdraw the application"),
-        source=[S.DRAFT, S.SUBMITTED, S.FORMAL_CHECK, S.RETURNED],
+        source=[S.DRAFT, S.UNIT_REVIEW, S.SUBMITTED, S.FORMAL_CHECK, S.RETURNED],
         target=S.WITHDRAWN,
         permission=_pi,
     )
@@ -302,7 +367,8 @@ class ProjectLifecycle:
         conditions=[reviews_complete],
     )
     def finish_expert_review(self):
-        scores = list(self.project.assignments.values_list("score", flat=True))
+        reviews = self.project.assignments.filter(declined_at__isnull=True)  # declined: no score
+        scores = list(reviews.values_list("score", flat=True))
         self.note["average_score"] = round(sum(scores) / len(scores), 1)
 
     @state.transition(
@@ -330,15 +396,20 @@ class ProjectLifecycle:
     def approve(self):
         """立项: leadership approves; the project goes on public notice."""
         self._gate(Gate.APPROVAL, funding.veto_subjects(self.project))
+        self.project.notice_ends_on = notice.notice_ends_on(timezone.localdate())
+        self.extra_fields.add("notice_ends_on")
+        self.note["notice_ends_on"] = self.project.notice_ends_on.isoformat()
 
     @state.transition(
         label=gettext_lazy("Close the public notice"),
         source=S.PUBLIC_NOTICE,
         target=S.APPROVED,
         permission=STAFF,
+        conditions=[notice_period_over, no_objection_standing],
     )
     def close_public_notice(self):
-        """The notice period ended without a sustained objection."""
+        """The notice period ended without a sustained objection: no objection open or
+        upheld (an upheld objection means the project is rejected instead)."""
 
     @state.transition(
         label=gettext_lazy("Sign the task contract"),
@@ -452,13 +523,29 @@ class ProjectLifecycle:
         permission=STAFF,
     )
     def conclude_acceptance(self, *, review: dict):
-        """The panel's conclusion: 通过验收 / 需要复议 / 不通过验收.
+        """The panel's conclusion: 通过验收 / 需要复议 (once) / 不通过验收.
 
-        Each panel member passes the veto as their verdict is recorded."""
-        members = list(review.get("members") or [])
-        self._gate(Gate.REVIEW, [funding.expert_subject(m, _("Panel member")) for m in members])
-        oversight.record_acceptance(self.project, self.actor, review)
-        self.note["conclusion"] = review["conclusion"]
+        It follows the drawn panel's votes and the stated rule (ACCEPTANCE_PASS_SHARE);
+        `review` gives the conclusion and remarks. Every member has voted, and each
+        passes the veto again as the conclusion is recorded."""
+        counted = panels.tally(self.project, in_progress=True)
+        panels.check_conclusion(
+            self.project, counted, review.get("conclusion"), review.get("remarks", "")
+        )
+        self._gate(
+            Gate.REVIEW,
+            [funding.expert_subject(m, _("Panel member")) for m in counted.members],
+        )
+        recorded = oversight.record_acceptance(self.project, self.actor, review, counted)
+        self.note.update(
+            conclusion=review["conclusion"],
+            round=recorded.round,
+            acceptance_panel=counted.panel.pk,
+            votes={"members": counted.n, "task": counted.task_yes, "finance": counted.finance_yes},
+            rule=str(counted.share),
+        )
+        if recorded.rectify_by:
+            self.note["rectify_by"] = recorded.rectify_by.isoformat()
 
     @state.transition(
         label=gettext_lazy("Resubmit for acceptance after rectification"),
@@ -468,8 +555,14 @@ class ProjectLifecycle:
         conditions=[rectification_left],
     )
     def resubmit_for_acceptance(self, *, report: str = ""):
-        """The one rectification (整改) after a reconsideration."""
+        """The one rectification (整改) after a reconsideration; the same panel votes again
+        in a second round, whose conclusion is a pass or a fail."""
         self.note["rectification"] = _require_reason(report)
+        last = self.project.acceptances.order_by("-pk").first()
+        if last is not None and last.rectify_by:
+            self.note["rectify_by"] = last.rectify_by.isoformat()
+            # Shown to staff as late; DESIGN §7 leaves what follows to the local rules.
+            self.note["late"] = timezone.localdate() > last.rectify_by
 
     @state.transition(
         label=gettext_lazy("Issue the certificate and archive"),

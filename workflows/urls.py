@@ -5,11 +5,13 @@ from .converters import SerialConverter
 from .views import (
     calls,
     dashboard,
+    experts,
     inbox,
     inspections,
     ledger_import,
     notices,
     overrides,
+    panel,
     projects,
     reports,
     verify,
@@ -25,7 +27,7 @@ urlpatterns = [
     path("projects/<int:pk>/", projects.project_page, name="project"),
     path("projects/<int:pk>/edit/", calls.edit_application, name="project-edit"),
     path("projects/<int:pk>/do/<slug:name>/", projects.do_action, name="project-action"),
-    path("projects/<int:pk>/review/", projects.review, name="project-review"),
+    path("projects/<int:pk>/review/", experts.review, name="project-review"),
     path("projects/<int:pk>/funds/", projects.funds_page, name="project-funds"),
     path("projects/<int:pk>/override/", overrides.ask, name="override-ask"),
     path(
@@ -58,6 +60,24 @@ urlpatterns = [
     ),
     path("verify/<serial:serial>/", verify.verify, name="verify"),
     path("notices/", notices.notice_list, name="notices"),
+    # Public notice (issue 7): anyone objects; staff decide each objection.
+    path("notices/<int:pk>/object/", notices.lodge, name="notice-object"),
+    path(
+        "projects/<int:pk>/objections/<int:objection_id>/decide/",
+        notices.decide,
+        name="objection-decide",
+    ),
+    # Acceptance panel (issue 7): staff draw, members vote, the PI answers the findings.
+    path("projects/<int:pk>/panel/draw/", panel.draw_panel, name="panel-draw"),
+    path("projects/<int:pk>/panel/vote/", panel.vote, name="panel-vote"),
+    path("projects/<int:pk>/audit/answer/", panel.answer, name="findings-answer"),
+    # Pool (issue 7): the expert's profile, the draw, declaring, declining, releasing.
+    path("experts/profile/", experts.profile_page, name="expert-profile"),
+    path("projects/<int:pk>/experts/draw/", experts.draw, name="experts-draw"),
+    path("projects/<int:pk>/experts/pick/", experts.pick, name="experts-pick"),
+    path("projects/<int:pk>/review/declare/", experts.declare, name="review-declare"),
+    path("projects/<int:pk>/review/decline/", experts.decline, name="review-decline"),
+    path("projects/<int:pk>/opinions/release/", experts.release, name="opinions-release"),
     path("inspections/", inspections.draw_list, name="inspections"),
     path("inspections/<int:pk>/", inspections.draw_page, name="inspection"),
     path(

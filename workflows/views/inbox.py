@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, has_role, roles_of
 from integrity.cases import waiting_for_officer
@@ -7,6 +8,17 @@ from oversight.access import projects_visible_to
 from oversight.supervision import open_reports
 
 from ..actions import inbox
+from ..unit_review import UNIT_TASK
+from .experts import reviews_due_section
+
+# Staff see a unit's task only when the unit has no officer: they stand in for it.
+STAND_IN = _("Recommend on the unit's behalf (it has no unit officer)")
+
+
+def _title(task, user) -> str:
+    if task.owner_permission == UNIT_TASK and not has_role(user, Role.UNIT):
+        return STAND_IN
+    return task.flow_task.task_title
 
 
 @login_required
@@ -14,7 +26,7 @@ def inbox_page(request):
     tasks = list(inbox(request.user).select_related("process__projectprocess__project"))
     rows = [
         {
-            "title": task.flow_task.task_title,
+            "title": _title(task, request.user),
             "project": task.process.projectprocess.project,
             "created": task.created,
             "assigned": task.owner_id == request.user.pk,
@@ -34,5 +46,6 @@ def inbox_page(request):
             "roles": roles_of(request.user),
             "reports": reports,
             "cases": cases,
+            **reviews_due_section(request.user),  # late expert reviews; an expert's own
         },
     )

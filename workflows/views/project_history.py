@@ -2,12 +2,15 @@
 
 Whoever decides (staff, leadership, the integrity officer) sees every event as recorded.
 Everyone else (the applicant, an expert, an auditor) sees the project's course but not
-who reviewed it or their scores, nor the veto's refusals of experts, panel members,
-inspectors or audit firms, whose names are not theirs to see (DESIGN §6: reviews are
-confidential).
+who reviewed it, their scores or why they declined, nor the veto's refusals of experts,
+panel members, inspectors or audit firms, whose names are not theirs to see (DESIGN §6:
+reviews are confidential).
 """
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
@@ -22,6 +25,17 @@ PROJECT_GATES = frozenset(
     {Gate.APPLY, Gate.APPROVAL, Gate.CONTRACT, Gate.DISBURSEMENT, Gate.CERTIFICATE}
 )
 REFUSALS_SHOWN = 3
+# Events whose actor is a reviewer and whose data are theirs (scores, reasons for
+# declining): others than the deciders see that they happened, not who or what.
+REVIEWERS_OWN = frozenset({EventKind.REVIEW_SUBMITTED, EventKind.REVIEW_DECLINED})
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """An event as shown to someone who may not see who acted or what they wrote."""
+
+    at: datetime.datetime
+    data: dict = field(default_factory=dict)
 
 
 def sees_everything(user) -> bool:
@@ -36,11 +50,11 @@ def history_rows(events: list[Event], user, labels: dict[str, str]) -> list[dict
     for event in events:
         if event.kind == EventKind.VETO_CHECK:
             continue  # shown apart, as refusals
-        hidden = event.kind == EventKind.REVIEW_SUBMITTED and not everything
+        hidden = event.kind in REVIEWERS_OWN and not everything
         label = labels.get(event.data.get("transition")) or kinds.get(event.kind, event.kind)
         rows.append(
             {
-                "event": event,
+                "event": Anonymous(event.at) if hidden else event,
                 "actor": _("An expert") if hidden else event.actor_name,
                 "score": None if hidden else event.data.get("score"),
                 "label": label,

@@ -17,23 +17,26 @@ from funding.services import (
 )
 from integrity.models import VetoOverride
 from integrity.overrides import overrides_for
-from oversight.access import can_see_fund_trail, projects_visible_to
+from oversight.access import can_see_fund_trail, projects_visible_to, sees_application
 from oversight.certificates import revoke
 from oversight.models import Certificate, ProgressReport
 from oversight.supervision import submit_report
 from trail.services import history_of
 
-from ..actions import perform, submit_expert_review
+from ..actions import perform
 from ..forms import (
     AdjustmentForm,
     ExpenditureForm,
     LedgerImportForm,
     OverrideForm,
-    ReviewForm,
     form_for,
 )
+from ..forms_notice import objection_section
 from ..lifecycle import available_transitions, transition_labels
+from ..unit_review import unit_section
+from .experts import pool_context, title_only_page
 from .feedback import FAILED, attempt
+from .panel import acceptance_panel_context
 from .project_history import history_rows, refusals_shown
 
 
@@ -48,13 +51,12 @@ def render_project(
 ):
     """The project page; a refused form (`failed`: action name and bound form, or the
     override or review form, or `typed` text of the small forms) comes back as typed."""
+    if not sees_application(request.user, project):  # an expert before declaring: the title
+        return title_only_page(request, project, review_form)
     actions = []
     for t in available_transitions(project, request.user):
         form = failed[1] if failed and failed[0] == t.slug else form_for(t.slug, project)
         actions.append({"name": t.slug, "label": t.label, "doc": t.func.__doc__, "form": form})
-    reviewing = project.status == "expert_review" and (
-        project.assignments.filter(expert=request.user, submitted_at__isnull=True).exists()
-    )
     events = list(history_of(project))
     return render(
         request,
@@ -62,7 +64,6 @@ def render_project(
         {
             "project": project,
             "actions": actions,
-            "review_form": (review_form or ReviewForm()) if reviewing else None,
             "history": history_rows(events, request.user, transition_labels()),
             "refusals": refusals_shown(events, request.user),
             "budget": budget_lines_in_order(project),
@@ -79,6 +80,10 @@ def render_project(
             "progress_reports": project.reports_due.all(),
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
             "typed": typed or {},
+            **acceptance_panel_context(request.user, project, typed or {}),  # panel, audit
+            **unit_section(project),  # the unit's review (承担单位)
+            **objection_section(project, request.user, typed or {}),  # public notice
+            **pool_context(request, project, review_form),  # draw, reviews, summary
         },
     )
 
@@ -101,31 +106,6 @@ def do_action(request, pk: int, name: str):
     )
     if done is FAILED:  # refused: the form comes back as typed, the message says why
         return render_project(request, visible_project(request, pk), failed=(name, form))
-    return redirect("project", pk=pk)
-
-
-@login_required
-@require_POST
-def review(request, pk: int):
-    project = visible_project(request, pk)
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please declare no conflict, give a score and an opinion."))
-        return render_project(request, project, review_form=form)
-    data = form.cleaned_data
-    done = attempt(
-        request,
-        lambda: submit_expert_review(
-            project.pk,
-            request.user,
-            data["score"],
-            data["opinion"],
-            no_conflict=data["no_conflict"],
-        ),
-        _("Your review has been submitted."),
-    )
-    if done is FAILED:
-        return render_project(request, visible_project(request, pk), review_form=form)
     return redirect("project", pk=pk)
 
 

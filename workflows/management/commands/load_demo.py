@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from funding.reviews import release_opinions
 from funding.services import record_expenditure
 from funding.states import ProjectStatus as S
 from integrity.cases import open_case, take_step
@@ -20,16 +21,22 @@ from oversight.overdue import propose_overdue_acceptance_cases
 from workflows import demo
 from workflows.actions import perform, submit_expert_review
 from workflows.demo import DEMO_PASSWORD, USERS
+from workflows.reviewing import declare_no_conflict, decline_review
 
 # (title, applicant, amount, main-path state to reach, then side action or None)
 PROJECTS = [
     ("设施蔬菜水肥一体化智能控制系统研发", "applicant", "300000", S.DRAFT, None),
     ("茶园病虫害绿色防控技术集成示范", "applicant", "280000", S.SUBMITTED, None),
+    # Waiting for the unit's recommendation (unit1 and unit2 each have one in the inbox).
+    ("红壤茶园土壤改良技术示范", "applicant", "230000", S.UNIT_REVIEW, None),
+    ("工业机器人视觉定位模块研制", "applicant2", "360000", S.UNIT_REVIEW, None),
     ("县域农村生活污水低成本处理技术研究", "applicant2", "450000", S.FORMAL_CHECK, None),
-    ("高端轴承精密磨削工艺优化", "applicant2", "620000", S.EXPERT_REVIEW, None),
+    # Reviewers drawn; one reviewed, one declined and was replaced (issue 7).
+    ("高端轴承精密磨削工艺优化", "applicant2", "620000", S.FORMAL_CHECK, ("draw", "staff", {})),
     ("食用菌菌渣资源化利用关键技术", "applicant", "350000", S.BUDGET_REVIEW, None),
     ("基于北斗的农机作业监测平台", "applicant2", "520000", S.PENDING_APPROVAL, None),
     ("特色水果采后保鲜技术研究", "applicant", "260000", S.PUBLIC_NOTICE, None),
+    ("智慧养殖环境监控系统应用示范", "applicant2", "320000", S.PUBLIC_NOTICE, None),
     ("中小企业工业互联网标识解析应用", "applicant2", "480000", S.APPROVED, None),
     ("稻渔综合种养模式优化与推广", "applicant", "400000", S.CONTRACTED, None),
     ("水稻病虫害智能监测预警技术研究与示范", "applicant", "600000", S.IN_PROGRESS, None),
@@ -44,6 +51,13 @@ PROJECTS = [
         "240000",
         S.SUBMITTED,
         ("return_for_revision", "staff", {"reason": "预算说明不完整，请补充设备购置明细。"}),
+    ),
+    (
+        "设施农业物联网传感器国产化替代",
+        "applicant",
+        "290000",
+        S.UNIT_REVIEW,
+        ("return_by_unit", "unit1", {"reason": "合作单位协议未盖章，请补齐后重新提交。"}),
     ),
     (
         "传统酿造工艺数字化改造",
@@ -117,6 +131,7 @@ class Command(BaseCommand):
 
     def _load(self):
         county = demo.create_county()
+        demo.set_demo_criteria(county)  # the call's scoring criteria (issue 7)
         u = county.users
         for title, applicant, amount, state, side in PROJECTS:
             with transaction.atomic():
@@ -127,10 +142,16 @@ class Command(BaseCommand):
             project = demo.advance(county, project, state)
             if side:
                 name, who, kwargs = side
+                if name == "draw":
+                    self._draw_and_review(county, project)
+                    continue
                 actor = project.pi if who == "applicant" else u[who]
-                if name == "conclude_acceptance":
-                    kwargs = {"review": self._review(kwargs, county)}
+                if name == "conclude_acceptance":  # the drawn panel finds targets unmet
+                    unmet = "部分考核指标未完成。"
+                    demo.hold_panel_vote(county, project, task=False, opinion=unmet)
+                    kwargs = {"review": self._review(kwargs)}
                 perform(project.pk, name, actor, **kwargs)
+        demo.objections_on_notice(county)  # one objection open, one dismissed
         # Ended seven months ago and never asked for acceptance: the overview flags it.
         today = timezone.localdate()
         late = demo.draft_project(
@@ -145,6 +166,7 @@ class Command(BaseCommand):
         # The vetoed applicant: submitted before the sanction, vetoed by staff after it.
         project = demo.draft_project(county, "vetoed", "新型电池隔膜材料中试", "500000")
         project = perform(project.pk, "submit", project.pi, commitment=True)
+        project = perform(project.pk, "recommend_by_unit", u["unit2"])
         demo.sanction_person(u["vetoed"], u["integrity"])
         try:
             perform(project.pk, "accept_application", u["staff"])
@@ -179,11 +201,28 @@ class Command(BaseCommand):
             ),
         )
         take_step(case.pk, "accept", u["integrity"])
-        # One review in, two pending, on the project under expert review.
-        reviewing = county.call.project_set.get(status=S.EXPERT_REVIEW)
-        submit_expert_review(
-            reviewing.pk, u["expert1"], 88, "技术路线清晰，建议立项。", no_conflict=True
-        )
+        self._release_opinions(county)
+
+    def _draw_and_review(self, county, project):
+        """Staff draw three reviewers over two fields; the first declares no conflict and
+        scores, the second declines (a conflict) and a replacement is drawn."""
+        fields = ["agriculture", "manufacturing"]
+        kwargs = demo.draw_reviewers_for(county, project, fields=fields, seed="2026-评审")
+        perform(project.pk, "pass_formal_check", county.users["staff"], **kwargs)
+        first, second, *_rest = kwargs["experts"]
+        declare_no_conflict(project.pk, first)
+        scores = {"创新性": 90, "可行性": 86, "预期效益": 85, "团队能力": 88}
+        opinion = "技术路线清晰，磨削工艺参数优化方案可行，建议立项。"
+        submit_expert_review(project.pk, first, None, opinion, no_conflict=True, scores=scores)
+        decline_review(project.pk, second, "本人曾在申报单位兼职，申请回避。", conflict=True)
+
+    def _release_opinions(self, county):
+        """Staff release the opinions, anonymised, on the project in budget review."""
+        project = county.call.project_set.filter(status=S.BUDGET_REVIEW).first()
+        if project is not None:
+            text = "选题意义明确，技术路线可行，建议细化推广方案。"
+            texts = dict.fromkeys(project.assignments.values_list("pk", flat=True), text)
+            release_opinions(project, county.users["staff"], texts)
 
     def _checkpoint(self):
         """Sign the demo's trail once, so /trail/checkpoints/ has something to show."""
@@ -195,13 +234,10 @@ class Command(BaseCommand):
         except SigningKeyMissing:
             self.stdout.write("No trail signing key (manage.py trail_key): no checkpoint made.")
 
-    def _review(self, conclusion: str, county) -> dict:
+    def _review(self, conclusion: str) -> dict:
         return {
-            "members": [county.users[f"expert{n}"] for n in range(1, 6)],
-            "task_review_passed": conclusion != "failed",
-            "financial_review_passed": conclusion != "failed",
             "conclusion": AcceptanceReview.Conclusion(conclusion),
-            "remarks": "部分考核指标未完成。",
+            "remarks": "部分考核指标未完成，请补充田间试验数据后重新提交验收。",
         }
 
     def _spend(self, project):
