@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -158,9 +158,11 @@ def default_fields(project: Project) -> list[str]:
     text = (project.field or "").strip().casefold()
     found = []
     for value, label in ExpertField.choices:
-        label = str(label)
+        shown = str(label).casefold()  # in the user's language
+        with translation.override("en"):  # the source label carries the Chinese name
+            label = str(label)
         chinese = label[label.find("(") + 1 : label.find(")")] if "(" in label else ""
-        names = {value, label.casefold(), chinese.casefold()} - {""}
+        names = {value, label.casefold(), shown, chinese.casefold()} - {""}
         if text in names or (chinese and chinese in text):
             found.append(value)
     return found

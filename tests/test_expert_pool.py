@@ -462,3 +462,14 @@ def test_two_experts_declining_at_once_get_two_different_replacements(county):
     assert ReviewDraw.objects.get(pk=draw.pk).replacements == 2
     events = history_of(project).filter(kind=EventKind.REVIEW_DECLINED)
     assert sorted(e.data["counter"] for e in events) == [1, 2]
+
+
+def test_the_draw_reads_the_project_field_whatever_the_language(county):
+    from django.utils import translation
+
+    from funding.expert_draw import default_fields
+
+    project = demo.draft_project(county, "applicant", "稻田灌溉", "300000", field="农业科技")
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert default_fields(project) == ["agriculture"]
