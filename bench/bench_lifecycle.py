@@ -244,8 +244,6 @@ def main(argv=None) -> int:
 
 
 def _run(args, db) -> int:
-    from decimal import Decimal
-
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -262,8 +260,6 @@ def _run(args, db) -> int:
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
     county = demo.create_county()
-    users = county.users
-    experts = [users[f"expert{i}"] for i in (1, 2, 3)]
     path = demo._happy_path(county)
 
     def make_projects(label: str) -> list[Project]:
@@ -280,34 +276,27 @@ def _run(args, db) -> int:
     print(f"bench_lifecycle: {db.vendor} {version}, {args.n} projects per set", end="")
     print(f", setup {setup_s:.1f}s")
 
-    def actor_for(project, who):
-        user = demo.actor_for(county, project, who)
-        if args.fresh_actors:
-            user = User.objects.get(pk=user.pk)
-        return user
-
-    def kwargs_for(project, name, kwargs):
-        if name == "disburse":
-            amount = (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01"))
-            return {**kwargs, "amount": amount}
-        return kwargs
-
     def walk(projects, call, stats: Stats, review) -> list[Project]:
         for state, name, who, kwargs in path:
             if name == "finish_expert_review":
                 for project in projects:
-                    for expert in experts:
-                        review(project, expert, stats)
+                    for assignment in project.assignments.filter(declined_at=None):
+                        review(project, assignment.expert, stats)
             for i, project in enumerate(projects):
-                actor = actor_for(project, who)
-                kw = kwargs_for(project, name, kwargs)
+                # The same preparation as demo.advance (draws, notice, panel votes),
+                # outside the measured call.
+                step, actor, kw = demo.prepare_step(
+                    county, project, name, who, kwargs, reviews=False
+                )
+                if args.fresh_actors:
+                    actor = User.objects.get(pk=actor.pk)
                 connection.queries_log.clear()  # a full log would make the capture empty
                 with CaptureQueriesContext(connection) as ctx:
                     start = time.perf_counter()
-                    project = call(project.pk, name, actor, **kw)
+                    project = call(project.pk, step, actor, **kw)
                     elapsed = time.perf_counter() - start
                 assert project.status == state, (name, project.status)
-                stats.add(name, elapsed, ctx.captured_queries)
+                stats.add(step, elapsed, ctx.captured_queries)
                 projects[i] = project
         return projects
 

@@ -309,36 +309,45 @@ def advance(county: County, project: Project, target: str) -> Project:
     for state, name, who, kwargs in path[start:]:
         if project.status == target:
             break
-        actor = actor_for(county, project, who)
-        if name == "recommend_by_unit" and actor is None:  # a unit with no officer
-            name, actor, kwargs = "recommend_for_unit", county.users["staff"], STAND_IN
-        if name == "request_acceptance":
-            kwargs = {"report": demo_report(project.title)}
-        if name == "disburse":
-            kwargs = {
-                **kwargs,
-                "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01")),
-            }
-        if name == "pass_formal_check":  # the reviewers are drawn (issue 7)
-            kwargs = draw_reviewers_for(county, project)
-        if name == "finish_expert_review":
-            pending = project.assignments.filter(submitted_at__isnull=True, declined_at=None)
-            for assignment in pending.select_related("expert"):
-                submit_expert_review(
-                    project.pk,
-                    assignment.expert,
-                    85,
-                    "选题意义明确，技术路线可行。",
-                    no_conflict=True,
-                    scores=demo_scores(project, 85),
-                )
-        if name == "close_public_notice":
-            notice_passed(project)
-        if name == "conclude_acceptance":  # the drawn panel votes first (issue 7)
-            hold_panel_vote(county, project)
+        name, actor, kwargs = prepare_step(county, project, name, who, kwargs)
         project = perform(project.pk, name, actor, **kwargs)
         assert project.status == state, (name, project.status)
     return project
+
+
+def prepare_step(
+    county: County, project: Project, name: str, who: str, kwargs: dict, *, reviews: bool = True
+) -> tuple[str, object, dict]:
+    """What happens before step `name` of the main path (reviews, the notice period, the
+    panel's votes), and who takes it with what: `advance` and the benchmark share it."""
+    actor = actor_for(county, project, who)
+    if name == "recommend_by_unit" and actor is None:  # a unit with no officer
+        name, actor, kwargs = "recommend_for_unit", county.users["staff"], STAND_IN
+    if name == "request_acceptance":
+        kwargs = {"report": demo_report(project.title)}
+    if name == "disburse":
+        kwargs = {
+            **kwargs,
+            "amount": (project.approved_amount * Decimal("0.6")).quantize(Decimal("0.01")),
+        }
+    if name == "pass_formal_check":  # the reviewers are drawn (issue 7)
+        kwargs = draw_reviewers_for(county, project)
+    if name == "finish_expert_review" and reviews:
+        pending = project.assignments.filter(submitted_at__isnull=True, declined_at=None)
+        for assignment in pending.select_related("expert"):
+            submit_expert_review(
+                project.pk,
+                assignment.expert,
+                85,
+                "选题意义明确，技术路线可行。",
+                no_conflict=True,
+                scores=demo_scores(project, 85),
+            )
+    if name == "close_public_notice":
+        notice_passed(project)
+    if name == "conclude_acceptance":  # the drawn panel votes first (issue 7)
+        hold_panel_vote(county, project)
+    return name, actor, kwargs
 
 
 def hold_panel_vote(
