@@ -20,6 +20,7 @@ from .expert_profiles import clean_relation, may_edit_profile, save_expert_profi
 from .experts import ExpertField, ExpertProfile, ExpertRelation, ReviewDraw
 from .import_jobs import LedgerImportJob
 from .models import Call, Project
+from .objections import Objection
 
 PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -200,3 +201,12 @@ class ReviewDrawAdmin(ReadOnlyAdmin):
     """Written by funding.expert_draw only; here to read a draw's seed and pool."""
 
     list_display = ("project", "drawn_at", "seed", "size", "drawn_by")
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdmin):
+    """Lodged on the public page and decided on the project page (funding.objection_services,
+    journaled); here to read them across projects."""
+
+    list_display = ("lodged_at", "project", "name", "status", "decided_at")
+    list_filter = ("status",)

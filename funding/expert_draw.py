@@ -326,6 +326,7 @@ def declare_no_conflict(project: Project, expert) -> ExpertAssignment:
     if not assignment.no_conflict_declared:
         assignment.no_conflict_declared, assignment.declared_at = True, timezone.now()
         assignment.save(update_fields=["no_conflict_declared", "declared_at"])
+        record(EventKind.CONFLICT_DECLARED, project, actor=expert)
     return assignment
 
 

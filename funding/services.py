@@ -265,8 +265,9 @@ def record_review(
     check_text(opinion, label=_("Opinion"))
     guard(project, Gate.REVIEW, [expert_subject(expert)], expert)
     now = timezone.now()
-    if not assignment.no_conflict_declared:
+    if not assignment.no_conflict_declared:  # declared with the review: one more event
         assignment.no_conflict_declared, assignment.declared_at = True, now
+        record(EventKind.CONFLICT_DECLARED, project, actor=expert)
     assignment.score, assignment.scores, assignment.opinion = score, scores, opinion.strip()
     assignment.submitted_at = now
     assignment.save()

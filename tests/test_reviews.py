@@ -78,6 +78,12 @@ def test_an_expert_sees_the_title_only_until_declaring_no_conflict(client, count
     assert api["applicant_org"] == str(project.applicant_org)
     assignment = ExpertAssignment.objects.get(project=project, expert=expert)
     assert assignment.no_conflict_declared and assignment.declared_at
+    # Opening the application is journaled, and the applicant's history names nobody.
+    [declared] = [e for e in history_of(project) if e.kind == EventKind.CONFLICT_DECLARED]
+    assert declared.actor_id == expert.pk
+    client.force_login(project.pi)
+    history = page(client.get(reverse("project", args=[project.pk])))
+    assert "No conflict of interest declared" in history and expert.real_name not in history
 
 
 def test_the_declaration_must_be_ticked(client, county):

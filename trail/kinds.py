@@ -34,6 +34,8 @@ class EventKind(models.TextChoices):
     EXPERT_PROFILE_CHANGED = "funding.expert_profile", _("Expert profile changed")
     EXPERTS_DRAWN = "funding.experts_drawn", _("Experts drawn")
     REVIEW_DECLINED = "funding.review_declined", _("Review declined")
+    # The declaration opens the application to the expert: an access change.
+    CONFLICT_DECLARED = "funding.conflict_declared", _("No conflict of interest declared")
     OPINIONS_RELEASED = "funding.opinions_released", _("Review opinions released")
     OBJECTION_LODGED = "funding.objection_lodged", _("Objection lodged")
     OBJECTION_DECIDED = "funding.objection_decided", _("Objection decided")

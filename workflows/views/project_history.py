@@ -27,7 +27,9 @@ PROJECT_GATES = frozenset(
 REFUSALS_SHOWN = 3
 # Events whose actor is a reviewer and whose data are theirs (scores, reasons for
 # declining): others than the deciders see that they happened, not who or what.
-REVIEWERS_OWN = frozenset({EventKind.REVIEW_SUBMITTED, EventKind.REVIEW_DECLINED})
+REVIEWERS_OWN = frozenset(
+    {EventKind.REVIEW_SUBMITTED, EventKind.REVIEW_DECLINED, EventKind.CONFLICT_DECLARED}
+)
 
 
 @dataclass(frozen=True)
