@@ -262,7 +262,7 @@ def test_signing_keeps_the_pdfa_identification_and_one_producer(
     assert pdf.startswith(b"%PDF-1.7") and b"/Version /2.0" not in pdf
 
 
-def test_the_command_makes_a_pair_once_and_keeps_it(settings, tmp_path, capsys):
+def test_the_command_makes_a_pair_once_and_keeps_it(settings, tmp_path, capsys, english):
     settings.DOCUMENT_SIGNING_KEY_FILE = str(tmp_path / "var" / "key.pem")
     settings.DOCUMENT_SIGNING_CERT_FILE = str(tmp_path / "var" / "cert.pem")
     call_command("document_signing_key")
@@ -276,7 +276,7 @@ def test_the_command_makes_a_pair_once_and_keeps_it(settings, tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_a_certificate_of_another_key_is_refused_clearly(settings, tmp_path, bureau_pair):
+def test_a_certificate_of_another_key_is_refused_clearly(settings, tmp_path, bureau_pair, english):
     other = make_self_signed_pair(tmp_path / "k.pem", tmp_path / "c.pem", common_name="别的")
     settings.DOCUMENT_SIGNING_KEY_FILE = str(bureau_pair.key_path)
     settings.DOCUMENT_SIGNING_CERT_FILE = str(other.cert_path)
