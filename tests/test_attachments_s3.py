@@ -19,6 +19,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.urls import reverse
+from django.utils import translation
 from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
@@ -105,7 +106,6 @@ def test_upload_and_download_through_an_s3_compatible_store(
     client.force_login(draft.pi)
     response = client.get(reverse("attachment", args=[doc.pk]))
     body = b"".join(response.streaming_content)
-    response.close()
     assert response.status_code == 200 and body == content
     assert response["Content-Type"] == "application/pdf"
     assert "filename*=UTF-8''" in response["Content-Disposition"]
@@ -113,7 +113,7 @@ def test_upload_and_download_through_an_s3_compatible_store(
     assert client.get(reverse("attachment", args=[doc.pk])).status_code == 404
 
     # A refused upload leaves nothing in the bucket.
-    with pytest.raises(ValidationError, match="ZIP archives"):
+    with translation.override("en"), pytest.raises(ValidationError, match="ZIP archives"):
         attach(
             draft, "commitment", SimpleUploadedFile("a.pdf", b"PK\x05\x06" + b"\0" * 18), draft.pi
         )
