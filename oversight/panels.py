@@ -64,6 +64,23 @@ def current_round(project: Project) -> int:
     return project.acceptances.count() + 1
 
 
+def votes_waiting_for(member) -> list[Project]:
+    """Projects under acceptance whose current panel counts `member` and still waits for
+    their verdict in this round: the member's inbox."""
+    waiting = []
+    panels = AcceptancePanel.objects.filter(
+        members=member, project__status=ProjectStatus.UNDER_ACCEPTANCE
+    ).select_related("project")
+    for panel in panels.order_by("project_id", "-pk"):
+        project = panel.project
+        if current_panel(project) != panel or project in waiting:
+            continue
+        voted = panel.verdicts.filter(member=member, round=current_round(project)).exists()
+        if not voted:
+            waiting.append(project)
+    return waiting
+
+
 def _locked(project: Project) -> Project:
     return (
         Project.objects.select_for_update().select_related("pi", "applicant_org").get(pk=project.pk)

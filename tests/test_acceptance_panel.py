@@ -478,6 +478,48 @@ def test_after_rectification_the_panel_can_pass_the_project(client, county, draf
     assert status(project) == S.ACCEPTED
 
 
+def test_staff_fail_a_project_not_resubmitted_by_the_rectification_deadline(client, county, draft):
+    project = under_acceptance(county, draft)
+    draw(client, county, project)
+    panel_votes(client, project, [("fail", "fail")] * 5)
+    conclude(client, county, project, "reconsider", "补充材料。")
+    client.force_login(county.users["staff"])
+    url = reverse("project-action", args=[project.pk, "fail_after_rectification_deadline"])
+    early = client.post(url, {"fail_after_rectification_deadline-reason": "逾期未整改。"})
+    assert "has not passed yet" in text(early)
+    assert status(project) == S.RECONSIDERATION
+
+    AcceptanceReview.objects.filter(project=project).update(
+        rectify_by=TODAY - datetime.timedelta(days=1)
+    )
+    page = text(client.get(reverse("project", args=[project.pk])))
+    assert "the rectification deadline passed" in page
+    response = client.post(url, {"fail_after_rectification_deadline-reason": ""})
+    assert status(project) == S.RECONSIDERATION and response.status_code == 200
+    client.post(url, {"fail_after_rectification_deadline-reason": "逾期未整改。"})
+    assert status(project) == S.FAILED
+    [event] = [
+        e
+        for e in history_of(project)
+        if e.data.get("transition") == ("fail_after_rectification_deadline")
+    ]
+    assert event.data["reason"] == "逾期未整改。"
+
+
+def test_a_drawn_member_finds_the_vote_in_their_inbox_until_they_give_it(
+    client, county, draft
+):
+    project = under_acceptance(county, draft)
+    draw(client, county, project)
+    member = members_of(project)[0]
+    client.force_login(member)
+    inbox = text(client.get(reverse("inbox")))
+    assert "Acceptance panels waiting for your verdict" in inbox and project.title in inbox
+    vote(client, member, project, task="pass", finance="pass", opinion="完成指标。")
+    inbox = text(client.get(reverse("inbox")))
+    assert "Acceptance panels waiting for your verdict" not in inbox
+
+
 # --- bad input ----------------------------------------------------------------------------
 
 

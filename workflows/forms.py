@@ -213,6 +213,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "issue_audit_opinion": AuditOpinionForm,
     "conclude_acceptance": AcceptanceForm,
     "resubmit_for_acceptance": ReportForm,
+    "fail_after_rectification_deadline": ReasonForm,
     "accept_by_filing": FilingForm,
     "suspend": ReasonForm,
     "resume": ReasonForm,

@@ -8,6 +8,7 @@ trail event appended, in the caller's transaction. Nothing else writes Project.s
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -151,6 +152,19 @@ def rectification_left(lifecycle: ProjectLifecycle):
         conclusion=AcceptanceReview.Conclusion.RECONSIDER
     ).count()
     return fsm.State.CONDITION(reconsiderations <= 1, _("Only one rectification is allowed."))
+
+
+def rectify_by(project: Project) -> datetime.date | None:
+    last = project.acceptances.order_by("-pk").first()
+    return last.rectify_by if last is not None else None
+
+
+def rectification_deadline_passed(lifecycle: ProjectLifecycle):
+    deadline = rectify_by(lifecycle.project)
+    return fsm.State.CONDITION(
+        deadline is not None and timezone.localdate() > deadline,
+        _("The rectification deadline (%(d)s) has not passed yet.") % {"d": deadline},
+    )
 
 
 ACCEPTANCE_OUTCOMES = {
@@ -563,6 +577,18 @@ class ProjectLifecycle:
             self.note["rectify_by"] = last.rectify_by.isoformat()
             # Shown to staff as late; DESIGN §7 leaves what follows to the local rules.
             self.note["late"] = timezone.localdate() > last.rectify_by
+
+    @state.transition(
+        label=gettext_lazy("Fail: the rectification deadline passed"),
+        source=S.RECONSIDERATION,
+        target=S.FAILED,
+        permission=STAFF,
+        conditions=[rectification_deadline_passed],
+    )
+    def fail_after_rectification_deadline(self, *, reason: str = ""):
+        """不通过验收 when the PI has not resubmitted by the deadline the panel set."""
+        self.note["reason"] = _require_reason(reason)
+        self.note["rectify_by"] = rectify_by(self.project).isoformat()
 
     @state.transition(
         label=gettext_lazy("Issue the certificate and archive"),

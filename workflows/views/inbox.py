@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role, has_role, roles_of
 from integrity.cases import waiting_for_officer
 from oversight.access import projects_visible_to
+from oversight.panels import votes_waiting_for
 from oversight.supervision import open_reports
 
 from ..actions import inbox
@@ -46,6 +47,10 @@ def inbox_page(request):
             "roles": roles_of(request.user),
             "reports": reports,
             "cases": cases,
+            # An acceptance panel member's verdict still to give (no viewflow task).
+            "panel_votes": votes_waiting_for(request.user)
+            if has_role(request.user, Role.EXPERT)
+            else [],
             **reviews_due_section(request.user),  # late expert reviews; an expert's own
         },
     )
