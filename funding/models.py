@@ -30,6 +30,8 @@ class Call(models.Model):
     indirect_tiers = models.JSONField(_("indirect cost tiers"), default=default_indirect_tiers)
     # Scoring criteria of the call's reviews: [{"name", "weight", "guidance"}] (issue 7).
     criteria = models.JSONField(_("scoring criteria"), default=list, blank=True)
+    # Document kinds (documents.kinds) an application must carry before submission.
+    required_documents = models.JSONField(_("required documents"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("call")
