@@ -55,13 +55,19 @@ class CallForm(BoundedFormMixin, forms.ModelForm):
             "funding_cap",
             "indirect_tiers",
             "criteria",
+            "required_documents",
         )
         help_texts = {
+            "required_documents": gettext_lazy(
+                "The documents an application must carry before it is submitted: a list of "
+                'kinds, e.g. ["application_form", "commitment", "budget_justification", '
+                '"cooperation_agreement"]; [] for none.'
+            ),
             "criteria": gettext_lazy(
                 'A list of {"name", "weight", "guidance"}, weights adding up to 100, e.g. '
                 '[{"name": "创新性", "weight": 30, "guidance": "..."}, ...]; [] for a single '
                 "overall score. Fixed once a review is scored."
-            )
+            ),
         }
 
     def clean(self):

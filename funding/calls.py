@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
 from accounts.text import text_problem
+from documents.attachments import current_documents
+from documents.kinds import KINDS, PROJECT, kind_named
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -33,6 +35,7 @@ RULE_FIELDS = (
     "funding_cap",
     "indirect_tiers",
     "criteria",
+    "required_documents",
 )
 CAP_LIMIT = Decimal("100000000")  # 100 million yuan per project
 MAX_TIERS = 10
@@ -96,6 +99,43 @@ def tier_problems(tiers) -> list[str]:
                 _("Tier %(n)s: the percentage must be a number from 0 to 100.") % {"n": index}
             )
     return problems
+
+
+def required_documents_problems(slugs) -> list[str]:
+    """A list of distinct document kinds a project takes (documents.kinds), or empty."""
+    if slugs in (None, ""):
+        return []
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        return [_('Give a list of document kinds, e.g. ["application_form", "commitment"].')]
+    known = sorted(slug for slug, kind in KINDS.items() if PROJECT in kind.owners)
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        return [
+            _("Unknown kind of project document: %(kinds)s. Known kinds: %(known)s.")
+            % {"kinds": ", ".join(unknown), "known": ", ".join(known)}
+        ]
+    if len(set(slugs)) != len(slugs):
+        return [_("Each document kind may be listed once.")]
+    return []
+
+
+def document_checklist(project) -> list[dict]:
+    """The call's required documents for `project`: slug, label, and whether present."""
+    required = project.call.required_documents or []
+    present = set(current_documents(project).values_list("kind", flat=True))
+    return [
+        {
+            "kind": slug,
+            "label": kind.label if (kind := kind_named(slug)) else slug,
+            "present": slug in present,
+        }
+        for slug in required
+    ]
+
+
+def missing_documents(project) -> list[str]:
+    """The labels of the required documents `project` does not carry yet."""
+    return [str(item["label"]) for item in document_checklist(project) if not item["present"]]
 
 
 def criteria_problems(criteria) -> list[str]:
@@ -210,6 +250,7 @@ def call_problems(call: Call) -> dict[str, list[str]]:
     add("funding_cap", cap_problems(call.funding_cap))
     add("indirect_tiers", tier_problems(call.indirect_tiers))
     add("criteria", criteria_problems(call.criteria))
+    add("required_documents", required_documents_problems(call.required_documents))
     if "criteria" not in errors and criteria_frozen(call):
         add("criteria", [_("Reviews were scored against these criteria; they cannot change.")])
     opens, closes = call.opens_on, call.closes_on

@@ -23,6 +23,7 @@ from accounts.roles import Role, has_role
 from accounts.text import check_text
 from funding import expert_draw, notice
 from funding import services as funding
+from funding.calls import missing_documents
 from funding.models import Project
 from funding.objection_services import closing_blocker
 from funding.states import PRE_CONTRACT_STATES, SUSPENDABLE_STATES
@@ -271,6 +272,11 @@ class ProjectLifecycle:
         if self.source == S.DRAFT and not funding.call_is_open(self.project.call):
             raise ValidationError(
                 _("The call closed on %(d)s.") % {"d": self.project.call.closes_on}
+            )
+        if missing := missing_documents(self.project):  # the call's required papers
+            raise ValidationError(
+                _("Attach the documents the call requires first: %(kinds)s.")
+                % {"kinds": "; ".join(missing)}
             )
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
         self.project.commitment_signed_at = timezone.now()

@@ -5,6 +5,7 @@ from .converters import SerialConverter
 from .views import (
     calls,
     dashboard,
+    documents,
     experts,
     inbox,
     inspections,
@@ -16,6 +17,7 @@ from .views import (
     reports,
     verify,
 )
+from .views.application_pdf import application_pdf
 
 register_converter(SerialConverter, "serial")
 
@@ -58,6 +60,8 @@ urlpatterns = [
         projects.revoke_certificate,
         name="certificate-revoke",
     ),
+    # application form PDF (issue 8)
+    path("projects/<int:pk>/application.pdf", application_pdf, name="application-pdf"),
     path("verify/<serial:serial>/", verify.verify, name="verify"),
     path("notices/", notices.notice_list, name="notices"),
     # Public notice (issue 7): anyone objects; staff decide each objection.
@@ -84,6 +88,22 @@ urlpatterns = [
         "inspections/<int:pk>/projects/<int:project_id>/",
         inspections.record,
         name="inspection-record",
+    ),
+    # documents (issue 8): the project's papers, their removal, voucher scans.
+    path(
+        "projects/<int:pk>/documents/",
+        documents.upload_project_document,
+        name="project-document-upload",
+    ),
+    path(
+        "projects/<int:pk>/documents/<int:attachment_id>/remove/",
+        documents.remove_project_document,
+        name="project-document-remove",
+    ),
+    path(
+        "projects/<int:pk>/funds/<int:expenditure_id>/scan/",
+        documents.upload_voucher_scan,
+        name="voucher-scan-upload",
     ),
     path("reports/", reports.report_list, name="reports"),
     path("reports/<int:pk>/", reports.report_detail, name="report"),

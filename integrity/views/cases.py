@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,10 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
+from documents.attachments import MAX_NOTE_CHARS, attach, versions_of
 from trail.services import history_of
 
 from ..case_forms import CaseForm, step_form
@@ -32,6 +35,11 @@ from ..models import Appeal, CaseStatus, MisconductCase, SubjectKind
 from .feedback import FAILED, attempt
 
 PROJECT_SOURCE = "funding.project"
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Evidence file"))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=MAX_NOTE_CHARS)
 
 
 def _officer_only(request) -> None:
@@ -82,8 +90,14 @@ def _step_initial(case: MisconductCase, name: str) -> dict:
     return {}
 
 
-def _render_case(request, case: MisconductCase, failed: tuple[str, object] | None = None):
-    """The case page; `failed` is (step name, bound form) to show again with its errors."""
+def _render_case(
+    request,
+    case: MisconductCase,
+    failed: tuple[str, object] | None = None,
+    evidence_form: EvidenceForm | None = None,
+):
+    """The case page; `failed` is (step name, bound form) to show again with its errors,
+    `evidence_form` a refused upload with what the officer chose."""
     labels = step_labels()
     steps = []
     for t in case_steps(case, request.user):
@@ -116,6 +130,11 @@ def _render_case(request, case: MisconductCase, failed: tuple[str, object] | Non
             "today": timezone.localdate(),
             "project_source": case.source_type == PROJECT_SOURCE,
             "steps": steps,
+            # Each piece of evidence is a file of its own: all of them, not the latest.
+            "evidence": versions_of(case, "case_evidence")
+            .filter(removed_at__isnull=True)
+            .select_related("uploaded_by"),
+            "evidence_form": evidence_form or EvidenceForm(),
             "history": [
                 {"event": e, "label": labels.get(e.data.get("step"), e.get_kind_display())}
                 for e in history_of(case)
@@ -149,6 +168,33 @@ def case_step(request, pk: int, name: str):
 
 
 @login_required
+@require_POST
+def case_evidence(request, pk: int):
+    """Attach evidence (证据材料) to the case; a refusal comes back on the form."""
+    _officer_only(request)
+    case = _load_case(pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        done = attempt(
+            request,
+            lambda: attach(
+                case,
+                "case_evidence",
+                form.cleaned_data["file"],
+                request.user,
+                note=form.cleaned_data["note"],
+                may=lambda user, owner, kind: has_role(user, Role.INTEGRITY),
+            ),
+            _("The evidence has been attached."),
+            form=form,
+        )
+        if done is not FAILED:
+            return redirect("case", pk=pk)
+    messages.error(request, _("The evidence was not attached; see the form below."))
+    return _render_case(request, case, evidence_form=form)
+
+
+@login_required
 def case_letter(request, pk: int):
     """The decision letter as a PDF, for the integrity officer only."""
     _officer_only(request)
@@ -174,5 +220,6 @@ urlpatterns = [
     path("cases/", case_list, name="cases"),
     path("cases/<int:pk>/", case_page, name="case"),
     path("cases/<int:pk>/do/<slug:name>/", case_step, name="case-step"),
+    path("cases/<int:pk>/evidence/", case_evidence, name="case-evidence"),
     path("cases/<int:pk>/letter.pdf", case_letter, name="case-letter"),
 ]

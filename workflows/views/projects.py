@@ -34,6 +34,7 @@ from ..forms import (
 from ..forms_notice import objection_section
 from ..lifecycle import available_transitions, transition_labels
 from ..unit_review import unit_section
+from . import documents as papers  # a cycle: its views render this page
 from .experts import pool_context, title_only_page
 from .feedback import FAILED, attempt
 from .panel import acceptance_panel_context
@@ -84,6 +85,7 @@ def render_project(
             **unit_section(project),  # the unit's review (承担单位)
             **objection_section(project, request.user, typed or {}),  # public notice
             **pool_context(request, project, review_form),  # draw, reviews, summary
+            **papers.documents_section(request, project, typed or {}),  # issue 8
         },
     )
 
@@ -135,6 +137,7 @@ def funds_page(request, pk: int):
             "import_form": LedgerImportForm() if is_pi else None,
             "adjustments": project.adjustments.select_related("requested_by"),
             "can_decide": has_role(request.user, Role.STAFF),
+            **papers.voucher_scans_section(request, project),  # scans per entry (issue 8)
         },
     )
 

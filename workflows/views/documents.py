@@ -1,0 +1,177 @@
+"""Documents on the project page and voucher scans on the fund trail (issue 8).
+
+The rules of the file are documents.attachments'; who may attach or remove is decided
+here and passed to it as `may`, so a refusal stores nothing.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, has_role
+from documents.attachments import MAX_NOTE_CHARS, attach, current_documents, remove, versions_of
+from documents.kinds import KINDS, PROJECT
+from documents.models import Attachment
+from funding.calls import document_checklist
+from funding.models import Expenditure
+from funding.services import EDITABLE_STATES
+from oversight.access import can_see_fund_trail
+
+from . import projects  # a cycle: projects' page shows these sections
+from .feedback import FAILED, attempt
+
+FORM_KEY = "document_form"  # the refused upload form, handed back through `typed`
+
+
+def project_kinds() -> list[tuple[str, str]]:
+    return [(slug, kind.label) for slug, kind in KINDS.items() if PROJECT in kind.owners]
+
+
+class ProjectDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of document"), choices=project_kinds)
+    file = forms.FileField(label=gettext_lazy("File"))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=MAX_NOTE_CHARS)
+
+
+class VoucherScanForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Scan"))
+
+
+# --- who may ------------------------------------------------------------------------------
+
+
+def may_attach_to_project(user, project, kind: str = "") -> bool:
+    """The PI while the application is editable; staff at any time."""
+    if has_role(user, Role.STAFF):
+        return True
+    return user.pk == project.pi_id and project.status in EDITABLE_STATES
+
+
+def may_remove(user, attachment: Attachment) -> bool:
+    return user.pk == attachment.uploaded_by_id or has_role(user, Role.STAFF)
+
+
+def may_attach_scan(user, expenditure: Expenditure, kind: str = "") -> bool:
+    return user.pk == expenditure.project.pi_id
+
+
+# --- page sections ------------------------------------------------------------------------
+
+
+def document_rows(owner, user) -> list[dict]:
+    """Each current document with its earlier versions, and whether `user` may remove it."""
+    return [
+        {
+            "doc": doc,
+            "earlier": [v for v in versions_of(owner, doc.kind) if v.pk != doc.pk],
+            "can_remove": may_remove(user, doc),
+        }
+        for doc in current_documents(owner).order_by("kind")
+    ]
+
+
+def documents_section(request, project, typed: dict) -> dict:
+    """The project page's documents: the list, the checklist, the upload form."""
+    user = request.user
+    can_upload = may_attach_to_project(user, project)
+    form = typed.get(FORM_KEY) or (ProjectDocumentForm() if can_upload else None)
+    shows_checklist = user.pk == project.pi_id or has_role(user, Role.STAFF)
+    return {
+        "documents": document_rows(project, user),
+        "document_form": form if can_upload else None,
+        "document_checklist": document_checklist(project) if shows_checklist else [],
+        "removal_typed": typed.get("removal") or {},
+    }
+
+
+def voucher_scans_section(request, project) -> dict:
+    """The fund trail's voucher scans: each expenditure's current scans, a form for the PI."""
+    is_pi = request.user.pk == project.pi_id
+    return {
+        "scan_rows": [
+            {"entry": entry, "scans": list(current_documents(entry, "voucher_scan"))}
+            for entry in project.expenditures.all()
+        ],
+        "scan_form": VoucherScanForm() if is_pi else None,
+    }
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def upload_project_document(request, pk: int):
+    project = projects.visible_project(request, pk)
+    if not may_attach_to_project(request.user, project):
+        raise PermissionDenied
+    form = ProjectDocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = attempt(
+            request,
+            lambda: attach(
+                project,
+                data["kind"],
+                data["file"],
+                request.user,
+                note=data["note"],
+                may=may_attach_to_project,
+            ),
+            _("The document has been attached."),
+            form=form,
+        )
+        if done is not FAILED:
+            return redirect("project", pk=pk)
+    messages.error(request, _("The document was not attached; see the form below."))
+    return projects.render_project(request, project, typed={FORM_KEY: form})
+
+
+@login_required
+@require_POST
+def remove_project_document(request, pk: int, attachment_id: int):
+    project = projects.visible_project(request, pk)
+    attachment = get_object_or_404(Attachment.objects.of(project).present(), pk=attachment_id)
+    reason = request.POST.get("reason", "")
+    done = attempt(
+        request,
+        lambda: remove(
+            attachment,
+            request.user,
+            reason,
+            may=lambda user, owner, kind: may_remove(user, attachment),
+        ),
+        _("The document has been removed."),
+    )
+    if done is FAILED:
+        typed = {"removal": {"id": attachment.pk, "reason": reason}}
+        return projects.render_project(request, projects.visible_project(request, pk), typed=typed)
+    return redirect("project", pk=pk)
+
+
+@login_required
+@require_POST
+def upload_voucher_scan(request, pk: int, expenditure_id: int):
+    project = projects.visible_project(request, pk)
+    if not can_see_fund_trail(request.user, project):
+        raise PermissionDenied
+    entry = get_object_or_404(project.expenditures.all(), pk=expenditure_id)
+    form = VoucherScanForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the scan to attach."))
+    else:
+        attempt(
+            request,
+            lambda: attach(
+                entry, "voucher_scan", form.cleaned_data["file"], request.user, may=may_attach_scan
+            ),
+            _("The scan has been attached to voucher %(no)s.") % {"no": entry.voucher_no},
+        )
+    return redirect("project-funds", pk=pk)
