@@ -506,9 +506,7 @@ def test_staff_fail_a_project_not_resubmitted_by_the_rectification_deadline(clie
     assert event.data["reason"] == "逾期未整改。"
 
 
-def test_a_drawn_member_finds_the_vote_in_their_inbox_until_they_give_it(
-    client, county, draft
-):
+def test_a_drawn_member_finds_the_vote_in_their_inbox_until_they_give_it(client, county, draft):
     project = under_acceptance(county, draft)
     draw(client, county, project)
     member = members_of(project)[0]
