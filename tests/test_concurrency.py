@@ -9,14 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import translation
 
 from funding.models import Disbursement
 from funding.states import ProjectStatus as S
@@ -25,6 +23,8 @@ from trail.services import history_of, verify_chain
 from workflows import demo
 from workflows.actions import perform
 from workflows.lifecycle import TransitionRefused
+
+from .race_support import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -36,29 +36,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST = "Someone may have acted on it first."
-
-
-def race(*calls):
-    """Run each call in its own thread, released together; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            with translation.override("en"):
-                barrier.wait()
-                results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome is what we inspect
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def split(results, refusal):

@@ -4,7 +4,6 @@ picks by hand with a reason, declining and the replacement, deadlines and remind
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 from django.core import mail
@@ -37,6 +36,7 @@ from .pool_support import (
     said,
     sanction,
 )
+from .race_support import race
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -416,28 +416,6 @@ def test_experts_are_reminded_before_the_deadline_and_staff_see_late_reviews(
 # --- two declines at once --------------------------------------------------------------------
 
 
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            with translation.override("en"):
-                barrier.wait()
-                results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome is what we inspect
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
@@ -465,7 +443,6 @@ def test_two_experts_declining_at_once_get_two_different_replacements(county):
 
 
 def test_the_draw_reads_the_project_field_whatever_the_language(county):
-    from django.utils import translation
 
     from funding.expert_draw import default_fields
 
