@@ -458,6 +458,14 @@ if DOCUMENT_S3_BUCKET:
     }
 # --- end of documents ---
 
+# --- Task contract (issue 8) ---
+# Signing the task contract (任务书) requires its terms (targets, milestones, payment
+# schedule equal to the approved amount). Terms, once entered, are always checked and
+# frozen at signing; this makes them required for every project (off until the demo path
+# and old projects carry terms).
+TASK_CONTRACT_TERMS_REQUIRED = env.bool("TASK_CONTRACT_TERMS_REQUIRED", default=False)
+# --- end of task contract ---
+
 # --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---
 # TRAIL_SIGNING_KEY: an Ed25519 private key as PEM (PKCS#8) text; if empty, the PEM file
 # TRAIL_SIGNING_KEY_FILE is read (relative paths from the project root; `trail_key` makes it).

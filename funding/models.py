@@ -293,6 +293,7 @@ class Expenditure(models.Model):
 
 
 # Kept in a module of its own; imported here so Django loads it with the app's models.
+from .contracts import ContractMilestone, ContractTarget, PaymentTranche, ProjectContract  # noqa: E402, F401
 from .experts import ExpertProfile, ExpertRelation, ReviewDraw  # noqa: E402, F401
 from .import_jobs import LedgerImportJob  # noqa: E402, F401
 from .objections import Objection  # noqa: E402, F401

@@ -28,6 +28,18 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def media_outside_the_tree(settings, media_dir):
+    """Attached files (demo.advance attaches the reports, issue 8) go to a temporary
+    directory, never var/media; a test may point MEDIA_ROOT at its own."""
+    settings.MEDIA_ROOT = str(media_dir)
+
+
 @pytest.fixture
 def county(db):
     """Users of every role, their organisations, an open call and a closed one."""

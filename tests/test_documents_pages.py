@@ -245,7 +245,7 @@ def test_only_the_pi_attaches_a_scan(client, entry, county):
     assert response.status_code == 200
     client.force_login(county.users["applicant2"])
     assert client.post(url, {"file": upload("发票.jpg", JPEG)}).status_code == 404
-    assert Attachment.objects.count() == 0
+    assert not Attachment.objects.filter(kind="voucher_scan").exists()
 
 
 # --- case evidence ------------------------------------------------------------------------

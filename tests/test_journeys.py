@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from funding.models import Project
@@ -37,9 +38,10 @@ def page_text(response) -> str:
 
 
 def test_a_project_goes_from_application_to_a_verified_certificate(
-    client, town, django_capture_on_commit_callbacks
+    client, town, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     pytest.importorskip("oversight.pdf")
+    settings.MEDIA_ROOT = str(tmp_path)  # the attached reports
     u = town.users
     # The applicant files and submits.
     signed_in(client, u["applicant"])
@@ -109,6 +111,11 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     assert project.status == S.IN_PROGRESS and str(project.disbursed_total) == "300000.00"
 
     signed_in(client, u["applicant"])
+    full_text = SimpleUploadedFile("科技报告.pdf", demo.DEMO_PDF)  # required first (issue 8)
+    client.post(
+        reverse("project-document-upload", args=[project.pk]),
+        {"kind": "tech_report", "note": "", "file": full_text},
+    )
     act(
         client,
         project,
@@ -129,6 +136,8 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     assert funds.status_code == 200 and "300000.00" in page_text(funds)
     assert client.get(reverse("project-funds", args=[other.pk])).status_code == 404
     assert client.get(reverse("project", args=[other.pk])).status_code == 404
+    audit_report = SimpleUploadedFile("审计报告.pdf", demo.DEMO_PDF)  # required first (issue 8)
+    client.post(reverse("audit-report-upload", args=[project.pk]), {"file": audit_report})
     act(client, project, "issue_audit_opinion", opinion="unqualified", findings="账实相符。")
 
     # Staff draw the acceptance panel; each member votes on the page (issue 7).

@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,8 +164,9 @@ def test_an_expert_sanctioned_after_assignment_cannot_score(client, county, draf
 
 
 def test_a_firm_sanctioned_mid_audit_cannot_issue_its_opinion_and_staff_replace_it(
-    client, county, draft
+    client, county, draft, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = str(tmp_path)  # the audit reports
     project = demo.advance(county, draft, S.UNDER_AUDIT)
     ban(county, county.orgs["firm"], gates=[Gate.AUDIT])
     client.force_login(county.users["auditor"])
@@ -186,6 +188,8 @@ def test_a_firm_sanctioned_mid_audit_cannot_issue_its_opinion_and_staff_replace_
     assert [t.flow_task.name for t in inbox(county.users["auditor2"])] == ["audit"]
     assert not inbox(county.users["auditor"]).exists()
     client.force_login(county.users["auditor2"])
+    report = SimpleUploadedFile("审计报告.pdf", demo.DEMO_PDF)  # the new firm's own (issue 8)
+    client.post(reverse("audit-report-upload", args=[project.pk]), {"file": report})
     act(client, project, "issue_audit_opinion", opinion="unqualified", findings="账实相符")
     project.refresh_from_db()
     assert project.status == S.UNDER_ACCEPTANCE

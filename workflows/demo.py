@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.identity import id_number_check_char, uscc_check_char
 from accounts.models import Organisation, User
 from accounts.roles import Role, ensure_role_groups
+from documents.attachments import attach, current_documents
 from funding.calls import save_call
 from funding.expert_draw import draw_reviewers
 from funding.expert_profiles import save_expert_profile
@@ -301,6 +303,23 @@ def _happy_path(county: County):
     ]
 
 
+# The smallest file the content check takes as a PDF: the demo's papers cost next to nothing.
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def attach_step_papers(project: Project) -> None:
+    """The files the next step needs (issue 8), attached as the person who would: the
+    PI's full tech report once the project runs, the lead auditor's report once the firm
+    is appointed. Nothing when they are there already."""
+    if project.status == S.IN_PROGRESS and not current_documents(project, "tech_report").exists():
+        attach(project, "tech_report", ContentFile(DEMO_PDF, name="科技报告.pdf"), project.pi)
+    if project.status == S.UNDER_AUDIT:
+        engagement = project.audits.order_by("-appointed_at").first()
+        if engagement is not None and not current_documents(engagement, "audit_report").exists():
+            report = ContentFile(DEMO_PDF, name="审计报告.pdf")
+            attach(engagement, "audit_report", report, engagement.lead_auditor)
+
+
 def advance(county: County, project: Project, target: str) -> Project:
     """Carry `project` along the main path until it reaches `target`."""
     path = _happy_path(county)
@@ -312,6 +331,7 @@ def advance(county: County, project: Project, target: str) -> Project:
         name, actor, kwargs = prepare_step(county, project, name, who, kwargs)
         project = perform(project.pk, name, actor, **kwargs)
         assert project.status == state, (name, project.status)
+        attach_step_papers(project)  # so a test may take the next step itself
     return project
 
 
@@ -321,6 +341,8 @@ def prepare_step(
     """What happens before step `name` of the main path (reviews, the notice period, the
     panel's votes), and who takes it with what: `advance` and the benchmark share it."""
     actor = actor_for(county, project, who)
+    if name in ("request_acceptance", "issue_audit_opinion"):
+        attach_step_papers(project)
     if name == "recommend_by_unit" and actor is None:  # a unit with no officer
         name, actor, kwargs = "recommend_for_unit", county.users["staff"], STAND_IN
     if name == "request_acceptance":

@@ -148,6 +148,13 @@ class DisburseForm(ActionForm):
         initial=_("First tranche on contract"),
         max_length=_max_length(Disbursement, "tranche"),
     )
+    # Needed only beyond the task contract's payment schedule (the service says so).
+    reason = forms.CharField(
+        label=_("Reason (if beyond the payment schedule)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AppointAuditForm(ActionForm):

@@ -21,7 +21,8 @@ from viewflow import fsm
 
 from accounts.roles import Role, has_role
 from accounts.text import check_text
-from funding import expert_draw, notice
+from documents.attachments import current_documents
+from funding import contracts, expert_draw, notice
 from funding import services as funding
 from funding.calls import missing_documents
 from funding.models import Project
@@ -440,6 +441,7 @@ class ProjectLifecycle:
     def sign_contract(self):
         """任务书: the approved budget is frozen from here on; progress reports are planned."""
         self._gate(Gate.CONTRACT, funding.veto_subjects(self.project))
+        contracts.freeze_for_signing(self.project, self.actor)  # 任务书 terms: complete, frozen
         plan = supervision.plan_reports(self.project)
         self.note["reports_planned"] = len(plan)
 
@@ -451,9 +453,12 @@ class ProjectLifecycle:
         target=S.IN_PROGRESS,
         permission=STAFF,
     )
-    def disburse(self, *, amount: Decimal, tranche: str):
-        """拨付 a tranche; never above the approved amount (also a database constraint)."""
+    def disburse(self, *, amount: Decimal, tranche: str, reason: str = ""):
+        """拨付 a tranche; never above the approved amount (also a database constraint);
+        beyond the task contract's payment schedule only with a reason."""
         self._gate(Gate.DISBURSEMENT, funding.veto_subjects(self.project))
+        if contracts.check_against_schedule(self.project, amount, reason):
+            self.note["beyond_schedule"] = reason.strip()
         funding.record_disbursement(self.project, amount, tranche, self.actor)
         self.extra_fields.add("disbursed_total")
         self.note.update(
@@ -468,6 +473,10 @@ class ProjectLifecycle:
     )
     def request_acceptance(self, *, report: dict):
         """Ask for completion acceptance, filing the final tech report (科技报告)."""
+        if not current_documents(self.project, "tech_report").exists():  # the full text
+            raise ValidationError(
+                _("Attach the full tech report (PDF) in the documents section first.")
+            )
         filed = oversight.file_tech_report(self.project, report)
         self.note.update(report=filed.title, access=filed.access)
 
@@ -515,6 +524,10 @@ class ProjectLifecycle:
     def issue_audit_opinion(self, *, opinion: str, findings: str):
         """The firm and its lead auditor pass the veto again as they sign the opinion."""
         engagement = oversight.current_engagement(self.project)
+        if engagement is not None and not current_documents(engagement, "audit_report").exists():
+            raise ValidationError(
+                _("Attach the audit report (PDF) in the documents section first.")
+            )
         if engagement is not None:
             self._gate(
                 Gate.AUDIT, oversight.audit_subjects(engagement.firm, engagement.lead_auditor)

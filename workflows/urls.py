@@ -18,6 +18,7 @@ from .views import (
     verify,
 )
 from .views.application_pdf import application_pdf
+from .views.contract import contract_page, contract_pdf, report_achieved, save_terms
 
 register_converter(SerialConverter, "serial")
 
@@ -62,6 +63,11 @@ urlpatterns = [
     ),
     # application form PDF (issue 8)
     path("projects/<int:pk>/application.pdf", application_pdf, name="application-pdf"),
+    # the task contract (任务书, issue 8)
+    path("projects/<int:pk>/contract/", contract_page, name="contract"),
+    path("projects/<int:pk>/contract/terms/", save_terms, name="contract-terms"),
+    path("projects/<int:pk>/contract/achieved/", report_achieved, name="contract-achieved"),
+    path("projects/<int:pk>/contract/task-contract.pdf", contract_pdf, name="contract-pdf"),
     path("verify/<serial:serial>/", verify.verify, name="verify"),
     path("notices/", notices.notice_list, name="notices"),
     # Public notice (issue 7): anyone objects; staff decide each objection.
@@ -99,6 +105,11 @@ urlpatterns = [
         "projects/<int:pk>/documents/<int:attachment_id>/remove/",
         documents.remove_project_document,
         name="project-document-remove",
+    ),
+    path(
+        "projects/<int:pk>/audit-report/",
+        documents.upload_audit_report,
+        name="audit-report-upload",
     ),
     path(
         "projects/<int:pk>/funds/<int:expenditure_id>/scan/",

@@ -22,7 +22,9 @@ from documents.models import Attachment
 from funding.calls import document_checklist
 from funding.models import Expenditure
 from funding.services import EDITABLE_STATES
+from funding.states import ProjectStatus
 from oversight.access import can_see_fund_trail
+from oversight.services import current_engagement
 
 from . import projects  # a cycle: projects' page shows these sections
 from .feedback import FAILED, attempt
@@ -44,14 +46,55 @@ class VoucherScanForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Scan"))
 
 
+class AuditReportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Audit report (PDF)"))
+
+
+# Once the project runs the PI attaches only the papers of its acceptance.
+REPORT_KINDS = ("tech_report", "acceptance_material")
+REPORTING_STATES = (ProjectStatus.IN_PROGRESS, ProjectStatus.RECONSIDERATION)
+
+
+def project_document_form(user, project, data=None, files=None) -> ProjectDocumentForm:
+    """The upload form, offering only the kinds `user` may attach now."""
+    form = ProjectDocumentForm(data, files)
+    if not has_role(user, Role.STAFF) and project.status not in EDITABLE_STATES:
+        field = form.fields["kind"]
+        field.choices = [(slug, label) for slug, label in field.choices if slug in REPORT_KINDS]
+    return form
+
+
 # --- who may ------------------------------------------------------------------------------
 
 
 def may_attach_to_project(user, project, kind: str = "") -> bool:
-    """The PI while the application is editable; staff at any time."""
+    """The PI while the application is editable, and the acceptance papers (the full tech
+    report) while the project runs or is reconsidered; staff at any time."""
     if has_role(user, Role.STAFF):
         return True
-    return user.pk == project.pi_id and project.status in EDITABLE_STATES
+    if user.pk != project.pi_id:
+        return False
+    if project.status in EDITABLE_STATES:
+        return True
+    return project.status in REPORTING_STATES and (not kind or kind in REPORT_KINDS)
+
+
+def may_attach_audit_report(user, engagement, kind: str = "") -> bool:
+    """The appointed lead auditor, while the project is under audit."""
+    return (
+        user.pk == engagement.lead_auditor_id
+        and engagement.project.status == ProjectStatus.UNDER_AUDIT
+    )
+
+
+def audit_engagement_for(user, project):
+    """The engagement whose report `user` may attach now, or None."""
+    if project.status != ProjectStatus.UNDER_AUDIT:
+        return None
+    engagement = current_engagement(project)
+    if engagement is None or not may_attach_audit_report(user, engagement):
+        return None
+    return engagement
 
 
 def may_remove(user, attachment: Attachment) -> bool:
@@ -81,13 +124,17 @@ def documents_section(request, project, typed: dict) -> dict:
     """The project page's documents: the list, the checklist, the upload form."""
     user = request.user
     can_upload = may_attach_to_project(user, project)
-    form = typed.get(FORM_KEY) or (ProjectDocumentForm() if can_upload else None)
+    form = typed.get(FORM_KEY) or (project_document_form(user, project) if can_upload else None)
     shows_checklist = user.pk == project.pi_id or has_role(user, Role.STAFF)
+    engagement = audit_engagement_for(user, project)
     return {
         "documents": document_rows(project, user),
         "document_form": form if can_upload else None,
         "document_checklist": document_checklist(project) if shows_checklist else [],
         "removal_typed": typed.get("removal") or {},
+        # The lead auditor's report on the engagement, attached before the opinion.
+        "audit_reports": document_rows(engagement, user) if engagement else [],
+        "audit_report_form": AuditReportForm() if engagement else None,
     }
 
 
@@ -112,7 +159,7 @@ def upload_project_document(request, pk: int):
     project = projects.visible_project(request, pk)
     if not may_attach_to_project(request.user, project):
         raise PermissionDenied
-    form = ProjectDocumentForm(request.POST, request.FILES)
+    form = project_document_form(request.user, project, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         done = attempt(
@@ -132,6 +179,31 @@ def upload_project_document(request, pk: int):
             return redirect("project", pk=pk)
     messages.error(request, _("The document was not attached; see the form below."))
     return projects.render_project(request, project, typed={FORM_KEY: form})
+
+
+@login_required
+@require_POST
+def upload_audit_report(request, pk: int):
+    project = projects.visible_project(request, pk)
+    engagement = audit_engagement_for(request.user, project)
+    if engagement is None:
+        raise PermissionDenied
+    form = AuditReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the audit report to attach."))
+    else:
+        attempt(
+            request,
+            lambda: attach(
+                engagement,
+                "audit_report",
+                form.cleaned_data["file"],
+                request.user,
+                may=may_attach_audit_report,
+            ),
+            _("The audit report has been attached."),
+        )
+    return redirect("project", pk=pk)
 
 
 @login_required

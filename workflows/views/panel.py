@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from documents.attachments import current_documents
 from funding.expert_draw import EXCLUSIONS
 from funding.services import fund_trail
 from funding.states import ProjectStatus
@@ -98,6 +99,10 @@ def acceptance_panel_context(user, project, typed: dict) -> dict:
         "audit_section": {
             "engagement": engagement if shows_audit else None,
             "answer": getattr(engagement, "answer", None) if qualified else None,
+            # The report file follows the opinion: whoever sees the opinion may have it.
+            "report_file": (
+                current_documents(engagement, "audit_report").first() if shows_audit else None
+            ),
             "answer_form": (typed.get("findings") or FindingsAnswerForm()) if answerable else None,
         },
     }

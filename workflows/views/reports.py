@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from accounts.text import BoundedFormMixin
+from documents.access import Visibility, visibility
+from documents.attachments import current_documents
 from oversight.models import TechReport
 from oversight.reports import public_reports
 
@@ -29,4 +31,17 @@ def report_list(request):
 
 def report_detail(request, pk: int):
     report = get_object_or_404(public_reports(), pk=pk)
-    return render(request, "workflows/report.html", {"report": report})
+    return render(
+        request,
+        "workflows/report.html",
+        {"report": report, "full_text": public_full_text(request.user, report)},
+    )
+
+
+def public_full_text(user, report: TechReport):
+    """The current full-text file, when the access rule lets `user` have it (the embargo
+    applies to the file as to the page)."""
+    document = current_documents(report.project, "tech_report").first()
+    if document is None or visibility(user, document) is not Visibility.ALLOWED:
+        return None
+    return document
