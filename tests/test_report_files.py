@@ -123,6 +123,7 @@ def test_the_public_gets_the_full_text_only_after_the_embargo(client, county, dr
     client.force_login(project.pi)
     assert fetch(client, full_text) == (200, demo.DEMO_PDF)  # the project's own people
     client.logout()
+    client.cookies["django_language"] = "en"  # logout() drops the cookie; read in English
 
     TechReport.objects.filter(pk=project.report.pk).update(
         embargo_until=datetime.date.today() - datetime.timedelta(days=1)
