@@ -34,6 +34,7 @@ from .api_tokens import (
 from .forms import AdminAccountCreationForm, AdminOrganisationForm, AdminUserChangeForm
 from .models import Organisation, User
 from .services import register_organisation, set_credit_code, set_id_number
+from .text import BoundedFormMixin
 
 # What only a superuser may grant: a role or admin rights could reach the register.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -112,7 +113,7 @@ class UserAdmin(ActingUserMixin, BaseUserAdmin):
             set_id_number(obj, number, request.user, reason)
 
 
-class ApiTokenCreationForm(forms.ModelForm):
+class ApiTokenCreationForm(BoundedFormMixin, forms.ModelForm):
     """Issue a token; refuses on the form what issue_api_token would refuse."""
 
     scopes = forms.MultipleChoiceField(

@@ -11,6 +11,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .text import BoundedFormMixin
 from .two_factor import verify_code
 
 CODE_MAX = 32  # a six-digit code or a backup code, with room for spaces
@@ -45,7 +46,7 @@ def _code_field(label) -> forms.CharField:
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(BoundedFormMixin, forms.Form):
     """The second step of the sign-in: a code from the app, or a backup code."""
 
     code = _code_field(_("Code from your authenticator app, or a backup code"))
@@ -64,11 +65,11 @@ class CodeForm(forms.Form):
         return code
 
 
-class SetupForm(forms.Form):
+class SetupForm(BoundedFormMixin, forms.Form):
     code = _code_field(_("The six-digit code your app shows now"))
 
 
-class RemoveTwoFactorForm(forms.Form):
+class RemoveTwoFactorForm(BoundedFormMixin, forms.Form):
     """Proof that it is the person: a current code, or the password."""
 
     code = forms.CharField(
@@ -107,7 +108,7 @@ class RemoveTwoFactorForm(forms.Form):
         return cleaned
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(BoundedFormMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=[("username", _("account name")), ("ip_address", _("address"))],
         widget=forms.HiddenInput,
@@ -116,7 +117,7 @@ class UnlockForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX, required=False)
 
 
-class ResetTwoFactorForm(forms.Form):
+class ResetTwoFactorForm(BoundedFormMixin, forms.Form):
     username = forms.CharField(label=_("Account name"), max_length=150)
     reason = forms.CharField(
         label=_("Reason (kept in the trail)"),

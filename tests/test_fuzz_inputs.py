@@ -772,3 +772,39 @@ def test_the_register_search_never_fails(client, county, query):
     assert client.get(f"/integrity/cases/?{query}").status_code in (200, 302)
     client.force_login(county.users["staff"])
     assert client.get(f"/?{query}").status_code in (200, 302)
+
+
+def test_every_form_of_ours_is_bounded():
+    """A new form must refuse control characters and carry lengths like the others."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from django import forms
+
+    from accounts.text import BoundedFormMixin
+
+    # Checked otherwise, on purpose: the sign-in forms bound the account name themselves and
+    # take any password; the admin's revoke action checks its reason in the service, since
+    # an invalid action form only says "No action selected".
+    exempt = {
+        "accounts.forms_security.SignInForm",
+        "accounts.forms_security.AdminSignInForm",
+        "accounts.admin.ApiTokenActionForm",
+    }
+    unbounded = []
+    for app in sorted(OUR_APPS):
+        package = importlib.import_module(app)
+        for info in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" in info.name or ".management" in info.name:
+                continue
+            module = importlib.import_module(info.name)
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if (
+                    issubclass(cls, forms.BaseForm)
+                    and cls.__module__ == module.__name__
+                    and not issubclass(cls, BoundedFormMixin)
+                    and f"{module.__name__}.{name}" not in exempt
+                ):
+                    unbounded.append(f"{module.__name__}.{name}")
+    assert unbounded == []

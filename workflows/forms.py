@@ -336,7 +336,7 @@ def sanctions_that_refused(project) -> QuerySet[Sanction]:
     return Sanction.objects.filter(pk__in=ids, status=Sanction.Status.EFFECTIVE)
 
 
-class LedgerImportForm(forms.Form):
+class LedgerImportForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Finance software export (CSV or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),

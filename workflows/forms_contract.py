@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.text import BoundedFormMixin
 from funding.contracts import parse_milestones, parse_schedule, parse_targets
 
 LIMIT = 20_000  # characters per section
@@ -24,7 +25,7 @@ def _area(label, help_text) -> forms.CharField:
     )
 
 
-class ContractTermsForm(forms.Form):
+class ContractTermsForm(BoundedFormMixin, forms.Form):
     targets = _area(
         _("Targets (考核指标)"),
         _("One a line: indicator, unit, target value. E.g. “识别准确率, %, 90”."),
@@ -60,7 +61,7 @@ class ContractTermsForm(forms.Form):
         return data
 
 
-class AchievedForm(forms.Form):
+class AchievedForm(BoundedFormMixin, forms.Form):
     """One achieved value (and an optional note) per target."""
 
     def __init__(self, *args, targets=(), **kwargs):

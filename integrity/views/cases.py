@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
+from accounts.text import BoundedFormMixin
 from documents.attachments import MAX_NOTE_CHARS, attach, versions_of
 from trail.services import history_of
 
@@ -37,7 +38,7 @@ from .feedback import FAILED, attempt
 PROJECT_SOURCE = "funding.project"
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Evidence file"))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=MAX_NOTE_CHARS)
 

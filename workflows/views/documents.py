@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from accounts.text import BoundedFormMixin
 from documents.attachments import MAX_NOTE_CHARS, attach, current_documents, remove, versions_of
 from documents.kinds import KINDS, PROJECT
 from documents.models import Attachment
@@ -36,17 +37,17 @@ def project_kinds() -> list[tuple[str, str]]:
     return [(slug, kind.label) for slug, kind in KINDS.items() if PROJECT in kind.owners]
 
 
-class ProjectDocumentForm(forms.Form):
+class ProjectDocumentForm(BoundedFormMixin, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind of document"), choices=project_kinds)
     file = forms.FileField(label=gettext_lazy("File"))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=MAX_NOTE_CHARS)
 
 
-class VoucherScanForm(forms.Form):
+class VoucherScanForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Scan"))
 
 
-class AuditReportForm(forms.Form):
+class AuditReportForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Audit report (PDF)"))
 
 
