@@ -20,6 +20,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
@@ -66,19 +68,23 @@ def current_round(project: Project) -> int:
 
 def votes_waiting_for(member) -> list[Project]:
     """Projects under acceptance whose current panel counts `member` and still waits for
-    their verdict in this round: the member's inbox."""
-    waiting = []
-    panels = AcceptancePanel.objects.filter(
-        members=member, project__status=ProjectStatus.UNDER_ACCEPTANCE
-    ).select_related("project")
-    for panel in panels.order_by("project_id", "-pk"):
-        project = panel.project
-        if current_panel(project) != panel or project in waiting:
-            continue
-        voted = panel.verdicts.filter(member=member, round=current_round(project)).exists()
-        if not voted:
-            waiting.append(project)
-    return waiting
+    their verdict in this round: the member's inbox. One query, however many panels."""
+    newest = AcceptancePanel.objects.filter(project=OuterRef("project")).order_by("-pk")
+    reviews = AcceptanceReview.objects.filter(project=OuterRef("project")).values("project")
+    round_ = Coalesce(Subquery(reviews.annotate(n=Count("pk")).values("n")), 0) + 1
+    voted = PanelVerdict.objects.filter(panel=OuterRef("pk"), member=member, round=OuterRef("r"))
+    panels = (
+        AcceptancePanel.objects.filter(
+            members=member,
+            project__status=ProjectStatus.UNDER_ACCEPTANCE,
+            pk=Subquery(newest.values("pk")[:1]),
+        )
+        .annotate(r=round_)
+        .exclude(Exists(voted))
+        .select_related("project")
+        .order_by("project_id")
+    )
+    return [panel.project for panel in panels]
 
 
 def _locked(project: Project) -> Project:

@@ -473,6 +473,8 @@ def test_after_rectification_the_panel_can_pass_the_project(client, county, draf
     panel_votes(client, project, [("fail", "fail")] * 5)
     conclude(client, county, project, "reconsider", "补充材料。")
     perform(project.pk, "resubmit_for_acceptance", project.pi, report="已补充。")
+    client.force_login(members_of(project)[0])  # the second round waits for them again
+    assert project.title in text(client.get(reverse("inbox")))
     panel_votes(client, project, ALL_PASS)
     conclude(client, county, project, "passed", "整改到位。")
     assert status(project) == S.ACCEPTED
