@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
-from documents.attachments import MAX_NOTE_CHARS, attach, current_documents, remove, versions_of
+from documents.attachments import MAX_NOTE_CHARS, attach, current_documents, remove
 from documents.kinds import KINDS, PROJECT
 from documents.models import Attachment
 from funding.calls import document_checklist
@@ -111,10 +111,13 @@ def may_attach_scan(user, expenditure: Expenditure, kind: str = "") -> bool:
 
 def document_rows(owner, user) -> list[dict]:
     """Each current document with its earlier versions, and whether `user` may remove it."""
+    versions: dict[str, list[Attachment]] = {}  # one query for every kind's versions
+    for version in Attachment.objects.of(owner).order_by("-version"):
+        versions.setdefault(version.kind, []).append(version)
     return [
         {
             "doc": doc,
-            "earlier": [v for v in versions_of(owner, doc.kind) if v.pk != doc.pk],
+            "earlier": [v for v in versions.get(doc.kind, []) if v.pk != doc.pk],
             "can_remove": may_remove(user, doc),
         }
         for doc in current_documents(owner).order_by("kind")
