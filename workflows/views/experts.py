@@ -182,22 +182,31 @@ def _back(request, pk: int, name: str, form):
 # --- the expert's steps -----------------------------------------------------------------
 
 
+def _step(request, pk: int, name: str, form, run, done: str):
+    """A pool step's form: valid, `run(cleaned_data)` and back to the project page;
+    invalid or refused, the project page with `form` as typed."""
+    if form.is_valid():
+        if attempt(request, lambda: run(form.cleaned_data), done) is not FAILED:
+            return redirect("project", pk=pk)
+    else:
+        messages.error(request, _("Please correct the fields below."))
+    return _back(request, pk, name, form)
+
+
 @login_required
 @require_POST
 def declare(request, pk: int):
     from .projects import visible_project
 
     project = visible_project(request, pk)
-    form = DeclareForm(request.POST)
-    if form.is_valid():
-        done = attempt(
-            request,
-            lambda: declare_no_conflict(project.pk, request.user),
-            _("Declared. The application is open to you now."),
-        )
-        if done is not FAILED:
-            return redirect("project", pk=pk)
-    return _back(request, pk, "declare", form)
+    return _step(
+        request,
+        pk,
+        "declare",
+        DeclareForm(request.POST),
+        lambda data: declare_no_conflict(project.pk, request.user),
+        _("Declared. The application is open to you now."),
+    )
 
 
 @login_required
@@ -206,19 +215,16 @@ def decline(request, pk: int):
     from .projects import visible_project
 
     project = visible_project(request, pk)
-    form = DeclineForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        done = attempt(
-            request,
-            lambda: decline_review(
-                project.pk, request.user, data["reason"], conflict=data["conflict"]
-            ),
-            _("You have declined this review."),
-        )
-        if done is not FAILED:
-            return redirect("project", pk=pk)
-    return _back(request, pk, "decline", form)
+    return _step(
+        request,
+        pk,
+        "decline",
+        DeclineForm(request.POST),
+        lambda data: decline_review(
+            project.pk, request.user, data["reason"], conflict=data["conflict"]
+        ),
+        _("You have declined this review."),
+    )
 
 
 @login_required
@@ -259,40 +265,30 @@ def _staff_project(request, pk: int):
 @require_POST
 def draw(request, pk: int):
     project = _staff_project(request, pk)
-    form = DrawForm(request.POST, project=project)
-    if form.is_valid():
-        data = form.cleaned_data
-        done = attempt(
-            request,
-            lambda: expert_draw.draw_reviewers(
-                project, request.user, list(data["expert_fields"]), data["size"], data["seed"]
-            ),
-            _("Drawn. The seed and the pool are kept with the draw; tick the experts below."),
-        )
-        if done is not FAILED:
-            return redirect("project", pk=pk)
-    else:
-        messages.error(request, _("Please correct the fields below."))
-    return _back(request, pk, "draw", form)
+    return _step(
+        request,
+        pk,
+        "draw",
+        DrawForm(request.POST, project=project),
+        lambda data: expert_draw.draw_reviewers(
+            project, request.user, list(data["expert_fields"]), data["size"], data["seed"]
+        ),
+        _("Drawn. The seed and the pool are kept with the draw; tick the experts below."),
+    )
 
 
 @login_required
 @require_POST
 def pick(request, pk: int):
     project = _staff_project(request, pk)
-    form = PickReplacementForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        done = attempt(
-            request,
-            lambda: pick_replacement(project.pk, request.user, data["expert"], data["reason"]),
-            _("The expert picked by hand takes the declined review."),
-        )
-        if done is not FAILED:
-            return redirect("project", pk=pk)
-    else:
-        messages.error(request, _("Please correct the fields below."))
-    return _back(request, pk, "pick", form)
+    return _step(
+        request,
+        pk,
+        "pick",
+        PickReplacementForm(request.POST),
+        lambda data: pick_replacement(project.pk, request.user, data["expert"], data["reason"]),
+        _("The expert picked by hand takes the declined review."),
+    )
 
 
 @login_required
@@ -300,17 +296,14 @@ def pick(request, pk: int):
 def release(request, pk: int):
     project = _staff_project(request, pk)
     form = ReleaseForm(request.POST, project=project)
-    if form.is_valid():
-        done = attempt(
-            request,
-            lambda: release_opinions(project, request.user, form.texts()),
-            _("The released opinions are shown to the applicant, without names or scores."),
-        )
-        if done is not FAILED:
-            return redirect("project", pk=pk)
-    else:
-        messages.error(request, _("Please correct the fields below."))
-    return _back(request, pk, "release", form)
+    return _step(
+        request,
+        pk,
+        "release",
+        form,
+        lambda data: release_opinions(project, request.user, form.texts()),
+        _("The released opinions are shown to the applicant, without names or scores."),
+    )
 
 
 # --- the inbox ----------------------------------------------------------------------------
