@@ -467,7 +467,7 @@ def step_labels() -> dict[str, str]:
 def case_steps(case: MisconductCase, user) -> list[fsm.Transition]:
     """The steps `user` may take on `case` now, without those its record rules out."""
     lifecycle = CaseLifecycle(case, user)
-    hearing = RespondentHearing.objects.filter(case=case).first()
+    hearing = getattr(case, "hearing", None)  # the page loads it with the case
     heard = hearing is not None and hearing.heard
     hidden = set()
     if heard:
