@@ -399,7 +399,7 @@ def report_achieved(project: Project, by, values: dict[int, tuple[Decimal, str]]
         raise ValidationError(_("Report an achieved value for every target."))
     for target in targets:
         target.achieved_value, target.note = values[target.pk]
-        target.save(update_fields=["achieved_value", "note"])
+    ContractTarget.objects.bulk_update(targets, ["achieved_value", "note"])
     record(
         EventKind.PROJECT_EDITED,
         project,
