@@ -77,10 +77,17 @@ SUSPENDABLE_STATES = RUNNING_STATES | AWAITING_CONTRACT_STATES
 
 
 class BudgetCategory(models.TextChoices):
-    EQUIPMENT = "equipment", _("Equipment")
+    # 32号 splits equipment: only purchase (购置) leaves the indirect-cost base.
+    EQUIPMENT = "equipment", _("Equipment purchase")
+    EQUIPMENT_OTHER = "equipment_other", _("Equipment trial-make, upgrade or rental")
     OPERATIONS = "operations", _("Operations")
     LABOUR = "labour", _("Labour")
     INDIRECT = "indirect", _("Indirect costs")
 
 
-DIRECT_CATEGORIES = (BudgetCategory.EQUIPMENT, BudgetCategory.OPERATIONS, BudgetCategory.LABOUR)
+DIRECT_CATEGORIES = (
+    BudgetCategory.EQUIPMENT,
+    BudgetCategory.EQUIPMENT_OTHER,
+    BudgetCategory.OPERATIONS,
+    BudgetCategory.LABOUR,
+)
