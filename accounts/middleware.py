@@ -17,8 +17,9 @@ from django.urls import Resolver404, resolve, reverse
 
 from .two_factor import has_two_factor, is_required_for
 
-# What a half-signed-in person may still reach besides the step itself.
-ALWAYS_OPEN = frozenset({"logout", "set_language"})
+# What a half-signed-in person may still reach besides the step itself (the health
+# probes answer the same for everyone: ops.health).
+ALWAYS_OPEN = frozenset({"logout", "set_language", "health", "ready"})
 
 
 def _is_open(request, step: str) -> bool:

@@ -32,7 +32,17 @@ _MULTILINE_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ONE_LINE_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # The apps whose models the save-time check covers.
 OUR_APPS = frozenset(
-    {"accounts", "trail", "documents", "integrity", "funding", "oversight", "workflows"}
+    {
+        "accounts",
+        "trail",
+        "documents",
+        "integrity",
+        "funding",
+        "oversight",
+        "notifications",
+        "workplan",
+        "workflows",
+    }
 )
 
 

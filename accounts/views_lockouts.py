@@ -19,11 +19,17 @@ def _staff_only(request) -> None:
         raise PermissionDenied(_("Only bureau staff may manage sign-ins."))
 
 
-def _page(request, *, reset_form=None, status=200):
+def _page(request, *, reset_form=None, unlock=None, status=200):
+    """`unlock`: the row's refused unlock (kind, value, the reason as typed, the error),
+    shown again on that row."""
     return render(
         request,
         "accounts/lockouts.html",
-        {"lockouts": current_lockouts(), "reset_form": reset_form or ResetTwoFactorForm()},
+        {
+            "lockouts": current_lockouts(),
+            "reset_form": reset_form or ResetTwoFactorForm(),
+            "unlock": unlock,
+        },
         status=status,
     )
 
@@ -43,8 +49,8 @@ def lockouts(request):
         try:
             removed = unlock_sign_in(by=request.user, reason=form.cleaned_data["reason"], **target)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("account-lockouts")
+            refused = {**form.cleaned_data, "error": " ".join(error.messages)}
+            return _page(request, unlock=refused, status=400)
         if removed:
             messages.success(request, _("“%(value)s” can sign in again.") % {"value": value})
         else:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "integrity",
     "funding",
     "oversight",
+    "notifications",  # the notification centre and e-mails (issue 11)
+    "workplan",  # yearly targets, monthly actuals, upward recommendations (issue 11)
     "workflows",
 ]
 
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -190,12 +193,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="kjjg")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# `celery -A config beat` sends the daily reminders of progress reports due.
 # Daily jobs of `celery -A config beat`.
 DAY = 24 * 3600
 CELERY_BEAT_SCHEDULE = {
-    # Progress reports due: one reminder a day.
-    "remind-due-reports": {"task": "oversight.tasks.remind_due_reports", "schedule": DAY},
     # A sanction whose start has come suspends the subject's projects on its day.
     "enforce-sanctions": {"task": "integrity.tasks.enforce_sanctions_in_force", "schedule": DAY},
     # Acceptance overdue by ACCEPTANCE_OVERDUE_CASE_MONTHS proposes an integrity case.
@@ -205,8 +205,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The trail's head, signed with a key outside the database.
     "checkpoint-trail": {"task": "trail.tasks.checkpoint_trail", "schedule": DAY},
-    # Expert reviews due within REVIEW_REMIND_DAYS or late: one reminder a day (issue 7).
-    "remind-due-reviews": {"task": "funding.tasks.remind_due_reviews", "schedule": DAY},
+    # Deadlines approaching and missed (expert reviews, progress reports, rectifications,
+    # acceptance requests): notified once a day each, e-mailed as each person chooses
+    # (issue 11). It replaces the jobs remind-due-reports and remind-due-reviews.
+    "deadline-reminders": {"task": "notifications.tasks.deadline_reminders", "schedule": DAY},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -382,7 +384,7 @@ RECONSIDERATION_MONTHS = env.int("RECONSIDERATION_MONTHS", default=3)
 # Days an expert has to review after being assigned (REVIEW_DAYS is the integrity case
 # review's 复查 period, hence the longer name).
 EXPERT_REVIEW_DAYS = env.int("EXPERT_REVIEW_DAYS", default=14)
-# The daily job `remind-due-reviews` e-mails an expert from this many days before the
+# The daily job `deadline-reminders` notifies an expert from this many days before the
 # due date (and while the review is late), once a day.
 REVIEW_REMIND_DAYS = env.int("REVIEW_REMIND_DAYS", default=3)
 # The review summary flags a review whose total is more than this many points from the mean.
@@ -458,13 +460,6 @@ if DOCUMENT_S3_BUCKET:
     }
 # --- end of documents ---
 
-# --- Task contract (issue 8) ---
-# Signing the task contract (任务书) requires its terms (targets, milestones, payment
-# schedule equal to the approved amount). Terms, once entered, are always checked and
-# frozen at signing; this makes them required for every project (off until the demo path
-# and old projects carry terms).
-TASK_CONTRACT_TERMS_REQUIRED = env.bool("TASK_CONTRACT_TERMS_REQUIRED", default=False)
-# --- end of task contract ---
 
 # --- Trail checkpoints (DESIGN §4): the signing key never goes into the database. ---
 # TRAIL_SIGNING_KEY: an Ed25519 private key as PEM (PKCS#8) text; if empty, the PEM file
@@ -476,9 +471,57 @@ TRAIL_PUBLIC_KEYS = env.list("TRAIL_PUBLIC_KEYS", default=[])
 # The daily job `checkpoint-trail` is in CELERY_BEAT_SCHEDULE above.
 # --- end of trail checkpoints ---
 
+# --- Third-party supervision (issue 9, DESIGN §6) ---
+# Projects approved at or above this amount (yuan) get a supervision firm from the
+# contract to acceptance; the same as the special-audit threshold by default.
+SUPERVISION_THRESHOLD = env("SUPERVISION_THRESHOLD", default="500000")
+# The firm checks the funds every this many months (quarterly), from its appointment.
+SUPERVISION_CHECK_MONTHS = env.int("SUPERVISION_CHECK_MONTHS", default=3)
+if SUPERVISION_CHECK_MONTHS < 1:
+    raise ImproperlyConfigured("SUPERVISION_CHECK_MONTHS: a whole number of months, 1 or more")
+# Daily: the fund checks that have fallen due are created for every running engagement.
+CELERY_BEAT_SCHEDULE["schedule-fund-checks"] = {
+    "task": "oversight.tasks.schedule_fund_checks",
+    "schedule": DAY,
+}
+# --- end of third-party supervision ---
+
+# --- Amounts and spending controls (issue 9, DESIGN §5) ---
+# The largest amount any form, import or API call takes, in yuan (funding/amounts.py);
+# at most the database column's 999999999999.99.
+AMOUNT_MAX = env("AMOUNT_MAX", default="100000000")
+# A payment at or above this many yuan to a vague payee (个人, 现金, 多人, ...; the list is
+# funding.flags.VAGUE_PAYEES) is a red flag on the fund trail.
+LARGE_VAGUE_PAYMENT = env("LARGE_VAGUE_PAYMENT", default="50000")
+# The first disbursement is due within this many days of signing the task contract; a
+# project paid later, or still unpaid after it, is shown late on the overview.
+FIRST_DISBURSEMENT_DAYS = env.int("FIRST_DISBURSEMENT_DAYS", default=30)
+for _name in ("AMOUNT_MAX", "LARGE_VAGUE_PAYMENT"):  # a typo would fail every amount
+    _value = globals()[_name]
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", _value) or not float(_value) > 0:
+        raise ImproperlyConfigured(
+            f"{_name}: an amount in yuan above 0, written in full with at most two "
+            "decimals, like 100000000 or 50000.00 (at most 999999999999.99)"
+        )
+if FIRST_DISBURSEMENT_DAYS < 0:
+    raise ImproperlyConfigured("FIRST_DISBURSEMENT_DAYS: a number of days, 0 or more")
+# --- end of amounts and spending controls ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Production operations (issue 10) ---
+# Health probes (django-health-check; `/health/` liveness, `/ready/` readiness) and the
+# backup/restore commands live in the `ops` app.
+INSTALLED_APPS += ["health_check", "ops"]
+# Probes reach the server directly over plain HTTP: no redirect to HTTPS for them.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+# `manage.py backup` writes a timestamped directory here (relative paths from the root).
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+if not BACKUP_DIR.is_absolute():
+    BACKUP_DIR = BASE_DIR / BACKUP_DIR
+# --- end of production operations ---

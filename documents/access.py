@@ -53,3 +53,11 @@ def visibility(user, attachment: Attachment) -> Visibility:
     if isinstance(answer, Visibility):
         return answer
     return Visibility.ALLOWED if answer else Visibility.HIDDEN
+
+
+def allowed_of(user, owner: models.Model, attachments) -> list[Attachment]:
+    """The attachments of `owner` that `user` may download (a page lists only these)."""
+    check = _checks.get(owner._meta.label_lower)
+    if check is None:
+        return []
+    return [a for a in attachments if check(user, owner, a) in (Visibility.ALLOWED, True)]

@@ -164,6 +164,22 @@ def current_documents(owner: models.Model, kind: str | None = None):
     return documents.filter(kind=kind) if kind else documents
 
 
+def current_documents_of(owners: list[models.Model], kind: str) -> dict[int, list[Attachment]]:
+    """The current `kind` documents of many owners of one model, in one query: owner pk ->
+    its documents (a list page's rows, e.g. the voucher scans of a page of expenditures)."""
+    if not owners:
+        return {}
+    found: dict[int, list[Attachment]] = {owner.pk: [] for owner in owners}
+    documents = Attachment.objects.filter(
+        owner_type=ContentType.objects.get_for_model(owners[0]),
+        owner_id__in=[str(owner.pk) for owner in owners],
+        kind=kind,
+    ).current()
+    for document in documents.order_by("owner_id", "version"):
+        found[int(document.owner_id)].append(document)
+    return found
+
+
 def versions_of(owner: models.Model, kind: str):
     """Every version of `kind` on `owner`, newest first, removed ones included."""
     return Attachment.objects.of(owner).filter(kind=kind).order_by("-version")

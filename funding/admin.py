@@ -2,7 +2,6 @@
 lifecycle changes them."""
 
 import copy
-import re
 
 from django import forms
 from django.contrib import admin
@@ -15,34 +14,23 @@ from accounts.roles import Role
 from accounts.text import BoundedFormMixin
 from trail.admin import ActingUserMixin, ReadOnlyAdmin
 
+from .amounts import AmountField
 from .calls import RULE_FIELDS, call_problems, may_publish_calls, save_call
 from .expert_profiles import clean_relation, may_edit_profile, save_expert_profile
 from .experts import ExpertField, ExpertProfile, ExpertRelation, ReviewDraw
 from .import_jobs import LedgerImportJob
 from .models import Call, Project
 from .objections import Objection
-
-PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-
-
-class PlainAmountField(forms.DecimalField):
-    """Yuan as written on paper: digits and a point, no exponent notation (DESIGN §5)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip() and not PLAIN_AMOUNT.fullmatch(value.strip()):
-            raise ValidationError(
-                _("Write the amount in plain digits, e.g. 1000000.00."), code="invalid"
-            )
-        return super().to_python(value)
+from .recovery import ClosingBalance, Recovery
 
 
 class CallForm(BoundedFormMixin, forms.ModelForm):
     """Shows what `save_call` would refuse as errors on the form, never as a 500."""
 
     acting_user = None  # set by CallAdmin.get_form
-    funding_cap = PlainAmountField(
-        label=gettext_lazy("funding cap per project"), max_digits=14, decimal_places=2
-    )
+    # Two decimals, at most AMOUNT_MAX, written in full (DESIGN §5); zero or less is
+    # refused by call_problems, in its own words.
+    funding_cap = AmountField(label=gettext_lazy("funding cap per project"), min_value=None)
 
     class Meta:
         model = Call
@@ -216,3 +204,20 @@ class ObjectionAdmin(ReadOnlyAdmin):
 
     list_display = ("lodged_at", "project", "name", "status", "decided_at")
     list_filter = ("status",)
+
+
+# --- recovery and the closing balance (issue 9): written by funding.recovery only ---------
+
+
+@admin.register(Recovery)
+class RecoveryAdmin(ReadOnlyAdmin):
+    """Assessed by the lifecycle, refunded and adjusted on the project page (journaled)."""
+
+    list_display = ("project", "reason", "amount", "refunded", "assessed_at")
+    list_filter = ("reason",)
+
+
+@admin.register(ClosingBalance)
+class ClosingBalanceAdmin(ReadOnlyAdmin):
+    list_display = ("project", "amount", "disposition", "by_default", "recorded_at")
+    list_filter = ("disposition",)

@@ -18,12 +18,21 @@ from django.utils import timezone, translation
 from accounts.identity import mask_id_number
 from documents.pdf import render_pdf, static_file_url
 
-from .models import Project
+from .models import BudgetLine, Project
 from .services import budget_lines_in_order
+from .states import BudgetCategory
 
 TEMPLATE = "funding/application_form.html"
 STYLESHEET = Path("funding") / "application.css"  # under BASE_DIR / "static"
-DOCUMENT_LANGUAGE = "zh-hans"  # state and category names, whatever the reader's language
+DOCUMENT_LANGUAGE = "zh-hans"  # state names, whatever the reader's language
+# The budget's subjects as the official forms print them (32号 splits equipment).
+CATEGORY_NAMES = {
+    BudgetCategory.EQUIPMENT: "设备费（购置）",
+    BudgetCategory.EQUIPMENT_OTHER: "设备费（试制、改造、租赁）",
+    BudgetCategory.OPERATIONS: "业务费",
+    BudgetCategory.LABOUR: "劳务费",
+    BudgetCategory.INDIRECT: "间接费用",
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,10 @@ def chinese_date(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def category_name(line: BudgetLine) -> str:
+    return CATEGORY_NAMES.get(line.category, line.category)
+
+
 def application_form_data(project: Project) -> ApplicationFormData:
     """What the form prints, read from the filed project (its budget and team)."""
     lines = budget_lines_in_order(project)
@@ -77,11 +90,10 @@ def application_form_data(project: Project) -> ApplicationFormData:
         local = timezone.localtime(signed)
         signed_text = f"{chinese_date(local.date())} {local:%H:%M}"
     with translation.override(DOCUMENT_LANGUAGE):
-        budget = tuple(
-            BudgetRow(str(line.get_category_display()), money(line.amount), money(line.approved))
-            for line in lines
-        )
         state = str(project.get_status_display())
+    budget = tuple(
+        BudgetRow(category_name(line), money(line.amount), money(line.approved)) for line in lines
+    )
     return ApplicationFormData(
         call_title=project.call.title,
         programme=project.call.program,

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from documents.pdf import render_pdf, static_file_url
 
-from .application_pdf import STYLESHEET, chinese_date, money
+from .application_pdf import STYLESHEET, category_name, chinese_date, money
 from .contracts import ON_SIGNING, contract_of
 from .models import Project
+from .services import budget_lines_in_order
 
 TEMPLATE = "funding/task_contract.html"
 
@@ -45,6 +46,7 @@ class TaskContractData:
     start_date: str
     end_date: str
     approved_amount: str
+    budget: tuple[tuple[str, str], ...]  # (subject, approved amount) per budget line
     targets: tuple[TargetRow, ...]
     milestones: tuple[tuple[str, str], ...]  # (name, "2027-06-30")
     tranches: tuple[TrancheRow, ...]
@@ -59,6 +61,7 @@ def task_contract_data(project: Project) -> TaskContractData:
     milestones = list(contract.milestones.all()) if contract else []
     tranches = list(contract.tranches.select_related("milestone")) if contract else []
     frozen = contract.frozen_at if contract else None
+    lines = budget_lines_in_order(project)
     return TaskContractData(
         project_title=project.title,
         call_title=project.call.title,
@@ -68,6 +71,11 @@ def task_contract_data(project: Project) -> TaskContractData:
         start_date=project.start_date.isoformat(),
         end_date=project.end_date.isoformat(),
         approved_amount=money(project.approved_amount),
+        # The budget as approved at the budget review: what the contract freezes.
+        budget=tuple(
+            (category_name(line), money(line.amount if line.approved is None else line.approved))
+            for line in lines
+        ),
         targets=tuple(
             TargetRow(t.indicator, t.unit, t.target_text, t.achieved_text) for t in targets
         ),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, has_role
+from accounts.text import check_text
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -347,19 +348,23 @@ def save_contract_terms(
 
 def freeze_for_signing(project: Project, by) -> None:
     """At `sign_contract` (the caller holds the project lock): the terms must be complete;
-    they are frozen. Without any terms, signing is refused only where the setting
-    TASK_CONTRACT_TERMS_REQUIRED asks for it (old projects and the demo path have none)."""
+    they are frozen. No contract is signed without them."""
     contract = contract_of(project)
     if contract is None or not contract.targets.exists():
-        if settings.TASK_CONTRACT_TERMS_REQUIRED or contract is not None:
-            raise ValidationError(
-                _("Fill the task contract's terms (targets and payment schedule) first.")
-            )
-        return
+        raise ValidationError(
+            _("Fill the task contract's terms (targets and payment schedule) first.")
+        )
     _check_terms(project, list(contract.targets.all()), list(contract.tranches.all()))
     contract.frozen_at = timezone.now()
     contract.frozen_by = by
     contract.save(update_fields=["frozen_at", "frozen_by"])
+
+
+def achieved_missing(project: Project) -> bool:
+    """True while a target of the contract has no achieved value reported."""
+    return ContractTarget.objects.filter(
+        contract__project=project, achieved_value__isnull=True
+    ).exists()
 
 
 def scheduled_until(project: Project, day: datetime.date) -> Decimal | None:
@@ -388,6 +393,28 @@ def check_against_schedule(project: Project, amount: Decimal, reason: str) -> bo
     return True
 
 
+def _achieved_value(target: ContractTarget, value) -> Decimal:
+    """The service's own check (the API and commands come here too, not only the form)."""
+    field = ContractTarget._meta.get_field("achieved_value")
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise ValidationError(
+            _("%(indicator)s: the achieved value must be a number ≥ 0.")
+            % {"indicator": target.indicator}
+        )
+    try:
+        field.run_validators(value)
+    except ValidationError as error:
+        raise ValidationError(f"{target.indicator}: {' '.join(error.messages)}") from None
+    return value
+
+
+def _achieved_note(note: str) -> str:
+    note = note.strip() if isinstance(note, str) else note
+    limit = ContractTarget._meta.get_field("note").max_length
+    check_text(note, label=_gettext("Note"), max_length=limit, multiline=False)
+    return note
+
+
 @transaction.atomic
 def report_achieved(project: Project, by, values: dict[int, tuple[Decimal, str]]) -> None:
     """The PI's achieved value (and a note) for each target, at acceptance."""
@@ -398,7 +425,8 @@ def report_achieved(project: Project, by, values: dict[int, tuple[Decimal, str]]
     if set(values) != {t.pk for t in targets}:
         raise ValidationError(_("Report an achieved value for every target."))
     for target in targets:
-        target.achieved_value, target.note = values[target.pk]
+        value, note = values[target.pk]
+        target.achieved_value, target.note = _achieved_value(target, value), _achieved_note(note)
     ContractTarget.objects.bulk_update(targets, ["achieved_value", "note"])
     record(
         EventKind.PROJECT_EDITED,

@@ -1,7 +1,9 @@
 """Importing the expenditure ledger from finance software exports (CSV or XLSX).
 
 Headers may be Chinese or English. Every row is checked and every problem reported with
-its row number; nothing is imported until the whole file is clean. Re-importing the same
+its row number; nothing is imported until the whole file is clean. Amounts follow the
+rules of every path (funding.amounts); a NUL in any cell, or a voucher number or payee
+longer than its column, is an error of its row. Re-importing the same
 export adds nothing: each row carries a key made from its content and its position
 among identical rows.
 
@@ -18,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,8 +30,10 @@ from django.utils.translation import gettext as _
 from trail.kinds import EventKind
 from trail.services import record
 
+from .amounts import AmountError, parse_amount
+from .flags import spending_warnings
 from .ledger_reader import LedgerRows
-from .models import MONEY, Expenditure, Project
+from .models import Expenditure, Project
 from .states import BudgetCategory
 from .upload_limits import UploadLimits
 
@@ -55,9 +59,6 @@ METHODS = {
     "公务卡": "card",
     "现金": "cash",
 }
-CENT = Decimal("0.01")
-# The largest amount the database column holds (max_digits 14, 2 decimals).
-MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
 # Category C0 and C1 control characters (NUL among them; PostgreSQL refuses NUL in text).
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 PROGRESS_EVERY = 500  # rows between two progress reports
@@ -69,6 +70,8 @@ class ImportResult:
     imported: int = 0
     already_there: int = 0
     errors: list[str] = field(default_factory=list)
+    # Spending beyond what was disbursed or budgeted, once written: warned, not refused.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -132,6 +135,7 @@ def parse_ledger(
                 on_progress(parsed.rows, reader.expected_rows)
             values = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
             entry, problems = _parse_row(values, today)
+            problems += _nul_elsewhere(row, columns)
             if problems:
                 parsed.errors.append(
                     _("Row %(n)d: %(p)s.") % {"n": number, "p": "; ".join(problems)}
@@ -155,7 +159,12 @@ def write_ledger(project: Project, by, parsed: ParsedLedger) -> ImportResult:
     entries = parsed.entries
     new = [Expenditure(project=project, **e) for e in entries if e["import_key"] not in existing]
     Expenditure.objects.bulk_create(new, batch_size=1000)
-    result = ImportResult(imported=len(new), already_there=len(entries) - len(new))
+    warnings = spending_warnings(project)
+    result = ImportResult(
+        imported=len(new),
+        already_there=len(entries) - len(new),
+        warnings=[w.message for w in warnings],
+    )
     record(
         EventKind.EXPENDITURE_RECORDED,
         project,
@@ -165,6 +174,7 @@ def write_ledger(project: Project, by, parsed: ParsedLedger) -> ImportResult:
             "sha256": parsed.sha256,
             "imported": result.imported,
             "already_there": result.already_there,
+            "warnings": [w.kind for w in warnings],
         },
     )
     return result
@@ -233,21 +243,27 @@ def _text_problems(values: dict[str, str]) -> list[str]:
     return problems
 
 
+def _nul_elsewhere(row: list[str], columns: dict[str, int]) -> list[str]:
+    """A NUL in a column not imported still marks a broken export: the row is refused."""
+    read = set(columns.values())
+    if any("\x00" in cell for i, cell in enumerate(row) if i not in read):
+        return [_("a NUL character in a column not imported")]
+    return []
+
+
 def _amount(text: str, problems: list[str]) -> Decimal | None:
+    """The amounts rules of every path (funding.amounts): two decimals, AMOUNT_MAX, in full."""
+    if CONTROL.search(text):
+        return None  # already reported as a control character in the amount
     try:
-        amount = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():  # NaN and Infinity parse as Decimals
-        problems.append(_("“%(v)s” is not an amount") % {"v": _quoted(text)})
+        amount = parse_amount(text)
+    except AmountError as error:
+        problems.append(_("amount “%(v)s”: %(why)s") % {"v": _quoted(text), "why": error.why})
         return None
-    if amount > MAX_AMOUNT:
-        problems.append(_("the amount is above %(max)s") % {"max": MAX_AMOUNT})
-        return None
-    if amount <= 0 or amount.quantize(CENT) <= 0:
+    if amount <= 0:
         problems.append(_("the amount must be above zero"))
         return None
-    return amount.quantize(CENT)
+    return amount
 
 
 def _quoted(value: str) -> str:

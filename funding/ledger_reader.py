@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -26,6 +27,8 @@ from .upload_limits import (
 # A finance export has a dozen or two columns; cells further right are not read, so a
 # crafted row reaching column XFD costs no more than an ordinary one.
 MAX_COLUMNS = 100
+CENT = Decimal("0.01")
+FLOAT_RESIDUE = Decimal("0.000001")  # below a fen's ten-thousandth: binary noise, not money
 
 
 class LedgerRows:
@@ -131,4 +134,20 @@ def _cell(value) -> str:
         return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, float):
+        return _float_text(value)
     return str(value).strip()
+
+
+def _float_text(value: float) -> str:
+    """A number cell as written in full (1e20 as 100000000000000000000), so the amount
+    rules judge the number, not Python's notation; 0.30000000000000004, a sum's binary
+    residue, as 0.30. A genuine third decimal (1234.567) is kept, and refused later."""
+    number = Decimal(repr(value))
+    if not number.is_finite():
+        return str(value)
+    if abs(number) < 10**15:
+        cents = number.quantize(CENT)
+        if abs(number - cents) < FLOAT_RESIDUE:
+            number = cents
+    return f"{number:f}"

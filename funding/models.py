@@ -165,9 +165,10 @@ class BudgetAdjustment(models.Model):
     """预算调剂: money moved between budget lines after the contract (DESIGN §5)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting for the bureau")
+        PENDING = "pending", _("Waiting for the unit")
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the PI")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="adjustments")
     from_category = models.CharField(_("from"), max_length=20, choices=BudgetCategory.choices)
@@ -297,3 +298,4 @@ from .contracts import ContractMilestone, ContractTarget, PaymentTranche, Projec
 from .experts import ExpertProfile, ExpertRelation, ReviewDraw  # noqa: E402, F401
 from .import_jobs import LedgerImportJob  # noqa: E402, F401
 from .objections import Objection  # noqa: E402, F401
+from .recovery import ClosingBalance, Recovery, Refund  # noqa: E402, F401

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import normalise_id_number
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from accounts.roles import Role, has_role
 from accounts.text import check_text
 from integrity.gates import guard
@@ -22,8 +22,9 @@ from integrity.policy import Subject
 from trail.kinds import EventKind
 from trail.services import record
 
-from .budget import budget_problems
-from .flags import fund_trail_flags
+from .amounts import check_amount
+from .budget import budget_problems, check_cap
+from .flags import first_disbursement, fund_trail_flags, spending_warnings
 from .models import (
     BudgetLine,
     Call,
@@ -116,6 +117,11 @@ def _team_members(data: dict) -> list[tuple[str, str, str]]:
     return team
 
 
+# Lines a project may not have: a zero one is not stored (projects filed before the
+# equipment split have none, and the pages, review and contract work without it).
+OPTIONAL_LINES = frozenset({BudgetCategory.EQUIPMENT_OTHER.value})
+
+
 def _write_application(project: Project, data: dict, team: list[tuple[str, str, str]]) -> None:
     for name in ("title", "field", "requested_amount", "start_date", "end_date"):
         setattr(project, name, data[name])
@@ -125,6 +131,7 @@ def _write_application(project: Project, data: dict, team: list[tuple[str, str, 
     BudgetLine.objects.bulk_create(
         BudgetLine(project=project, category=category, amount=amount)
         for category, amount in data["budget"].items()
+        if amount or category not in OPTIONAL_LINES  # a missing optional line is zero
     )
     project.team.all().delete()
     TeamMember.objects.bulk_create(
@@ -194,25 +201,6 @@ def veto_subjects(project: Project) -> list[Subject]:
 
 def expert_subject(expert, capacity: str | None = None) -> Subject:
     return Subject(SubjectKind.PERSON, expert.id_number, str(expert), capacity or _("Expert"))
-
-
-def assign_experts(project: Project, experts: list) -> list[ExpertAssignment]:
-    """Assign reviewers; the transition's trail event lists them."""
-    ids = {e.pk for e in experts}
-    confirmed = set(
-        User.objects.filter(pk__in=ids, groups__name=Role.EXPERT.value).values_list("pk", flat=True)
-    )
-    for expert in experts:
-        if expert.pk not in confirmed:
-            raise ValidationError(_("%(name)s is not an expert reviewer.") % {"name": expert})
-        if expert.organisation_id and expert.organisation_id == project.applicant_org_id:
-            raise ValidationError(
-                _("%(name)s works for the applicant and must be excluded (回避).")
-                % {"name": expert}
-            )
-    return ExpertAssignment.objects.bulk_create(
-        [ExpertAssignment(project=project, expert=e) for e in experts]
-    )
 
 
 def record_review(
@@ -303,6 +291,17 @@ def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]]) ->
         if approved < line.amount:
             made[line.category] = {"from": str(line.amount), "to": str(approved), "reason": reason}
         line.approved, line.cut_reason = approved, reason.strip()
+    # The cap holds after the cuts: cutting a line of the base lowers the cap with it.
+    check = check_cap({line.category: line.approved for line in lines}, project.call.indirect_tiers)
+    if check.exceeded:
+        raise ValidationError(
+            _(
+                "After the cuts, indirect costs of %(indirect)s yuan would exceed their cap "
+                "of %(cap)s yuan (direct costs less equipment purchase: %(base)s yuan); "
+                "cut the indirect costs as well."
+            )
+            % check.amounts()
+        )
     BudgetLine.objects.bulk_update(lines, ["approved", "cut_reason"])
     return {"cuts": made, "total": sum((line.approved for line in lines), Decimal("0"))}
 
@@ -312,6 +311,7 @@ def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> 
     (the database refuses a total above the approved amount)."""
     if amount <= 0:
         raise ValidationError(_("A disbursement must be above zero."))
+    amount = check_amount(amount, _("Disbursement"))
     remaining = (project.approved_amount or Decimal("0")) - project.disbursed_total
     if amount > remaining:
         raise ValidationError(
@@ -340,20 +340,26 @@ def record_expenditure(project: Project, by, data: dict) -> Expenditure:
         raise ValidationError(_("Spending is recorded only while the project runs."))
     if data["amount"] <= 0:
         raise ValidationError(_("An expenditure must be above zero."))
+    data = {**data, "amount": check_amount(data["amount"], _("Expenditure"))}
     if data["spent_on"] > timezone.localdate():
         raise ValidationError(_("An expenditure cannot be dated in the future."))
     entry = Expenditure.objects.create(project=project, **data)
+    # Beyond what was disbursed or budgeted: recorded all the same (units may advance
+    # their own money), the warning kept with the event; the page shows it
+    # (flags.spending_warnings) and the fund trail flags it.
+    warnings = [w.kind for w in spending_warnings(project)]
     record(
         EventKind.EXPENDITURE_RECORDED,
         project,
         actor=by,
-        data={"voucher": entry.voucher_no, "amount": str(entry.amount)},
+        data={"voucher": entry.voucher_no, "amount": str(entry.amount), "warnings": warnings},
     )
     return entry
 
 
 def budget_lines_in_order(project: Project) -> list[BudgetLine]:
-    """Equipment, operations, labour, indirect: the order of the budget form."""
+    """Equipment purchase, equipment trial-make, operations, labour, indirect: the order
+    of the budget form (an older project has no trial-make line)."""
     order = [c.value for c in BudgetCategory]
     return sorted(project.budget_lines.all(), key=lambda line: order.index(line.category))
 
@@ -386,4 +392,6 @@ def fund_trail(project: Project) -> dict:
         "flags": flags,
         "flagged": {v for flag in flags for v in flag.vouchers},
         "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
+        # Due within FIRST_DISBURSEMENT_DAYS of signing; None before the contract.
+        "first_disbursement": first_disbursement(project),
     }

@@ -468,3 +468,31 @@ class DecisionLetter(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class EvidenceDisclosure(models.Model):
+    """A piece of case evidence the officer disclosed to the parties (告知当事人).
+
+    The respondent sees a disclosed file from the notice on (the hearing), never one
+    left undisclosed (a whistle-blower's identity, say). A row exists while the file is
+    disclosed; withholding it again deletes the row. Written only by integrity.evidence,
+    which journals each change on the case.
+    """
+
+    case = models.ForeignKey(
+        MisconductCase, on_delete=models.PROTECT, related_name="disclosures", editable=False
+    )
+    attachment = models.OneToOneField(
+        "documents.Attachment",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    disclosed_at = models.DateTimeField(_("disclosed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence disclosed to the parties")
+        verbose_name_plural = _("evidence disclosed to the parties")

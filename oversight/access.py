@@ -7,6 +7,8 @@ from django.db.models import Q, QuerySet
 from accounts.roles import Role, has_role
 from funding.models import ExpertAssignment, Project
 
+from .supervision_engagements import projects_seen_by_auditor, running_engagement_of
+
 
 def projects_visible_to(user) -> QuerySet[Project]:
     """Staff, leaders and integrity officers see all; others only what concerns them."""
@@ -21,8 +23,8 @@ def projects_visible_to(user) -> QuerySet[Project]:
     if has_role(user, Role.EXPERT):
         rule |= Q(assignments__expert=user)
         rule |= Q(acceptance_panels__members=user)  # drawn for its acceptance panel
-    if has_role(user, Role.AUDITOR) and user.organisation_id:
-        rule |= Q(audits__firm_id=user.organisation_id)
+    if has_role(user, Role.AUDITOR) and user.organisation_id:  # their engagements only
+        rule |= Q(pk__in=projects_seen_by_auditor(user))
     if has_role(user, Role.UNIT) and user.organisation_id:  # the unit's own projects
         rule |= Q(applicant_org_id=user.organisation_id)
     return projects.filter(rule).distinct()
@@ -45,7 +47,7 @@ def application_withheld_from(user) -> set[int]:
     if user.organisation_id and any(has_role(user, r) for r in (Role.APPLICANT, Role.UNIT)):
         otherwise |= Q(applicant_org_id=user.organisation_id)
     if has_role(user, Role.AUDITOR) and user.organisation_id:
-        otherwise |= Q(audits__firm_id=user.organisation_id)
+        otherwise |= Q(pk__in=projects_seen_by_auditor(user))
     seen = Project.objects.filter(otherwise, pk__in=ids).values_list("pk", flat=True)
     return ids - set(seen)
 
@@ -62,8 +64,8 @@ def _decides(user) -> bool:
 def can_see_fund_trail(user, project: Project) -> bool:
     if has_role(user, Role.STAFF) or has_role(user, Role.LEADER):
         return True
-    if has_role(user, Role.AUDITOR) and user.organisation_id:
-        return project.audits.filter(firm_id=user.organisation_id).exists()
+    if has_role(user, Role.AUDITOR) and user.organisation_id:  # while their engagement runs
+        return running_engagement_of(user, project) is not None
     # The applicants and the unit's research or finance office (承担单位) keep these books.
     own = user.organisation_id is not None and user.organisation_id == project.applicant_org_id
     return own and (has_role(user, Role.APPLICANT) or has_role(user, Role.UNIT))

@@ -29,9 +29,159 @@ class AuditEngagement(models.Model):
     findings = models.TextField(_("findings"), blank=True)
     opinion = models.CharField(_("opinion"), max_length=20, choices=Opinion.choices, blank=True)
     opinion_at = models.DateTimeField(null=True, blank=True)
+    # Supervision over the whole course (issue 9): appointed at contract, it checks the funds
+    # periodically and records findings; the special audit at acceptance is its last step.
+    whole_course = models.BooleanField(_("supervision over the whole course"), default=False)
+    # The firm's auditors assigned (the lead among them): only they see the engagement.
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auditors assigned"),
+        blank=True,
+        related_name="audit_engagements",
+    )
+    # Running until ended: by the audit opinion, a replacement, or staff with a reason.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("why it ended"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("audit engagement")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_engagement_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm} · {self.project}"
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
+class FundCheck(models.Model):
+    """A periodic check of the project's funds by the supervision firm (quarterly by default).
+
+    Created when due by the daily job (`oversight.supervision_engagements.create_due_checks`);
+    the firm records it with what it concluded from the month-by-month view."""
+
+    engagement = models.ForeignKey(AuditEngagement, on_delete=models.PROTECT, related_name="checks")
+    period_from = models.DateField(_("period from"))
+    due_on = models.DateField(_("due on"))
+    summary = models.TextField(_("conclusion of the check"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fund check")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "due_on"], name="fund_check_once")
+        ]
+
+
+class SupervisionFinding(models.Model):
+    """A finding of the supervision firm; with a deadline it is a rectification request
+    (整改) to the unit, which answers with evidence; the firm closes or reopens it."""
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor (一般)")
+        MAJOR = "major", _("Major (较重)")
+        SERIOUS = "serious", _("Serious (严重)")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered by the unit")
+        CLOSED = "closed", _("Closed")
+
+    engagement = models.ForeignKey(
+        AuditEngagement, on_delete=models.PROTECT, related_name="supervision_findings"
+    )
+    fund_check = models.ForeignKey(
+        FundCheck,
+        verbose_name=_("fund check"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+    )
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    text = models.TextField(_("finding"))
+    # Set: a rectification request (整改) the unit answers by this date.
+    rectify_by = models.DateField(_("rectify by"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision finding")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()} · {self.text[:40]}"
+
+    @property
+    def is_rectification(self) -> bool:
+        return self.rectify_by is not None
+
+
+class RectificationAnswer(models.Model):
+    """The unit's answer to a rectification request; its evidence files are attached to it."""
+
+    finding = models.ForeignKey(
+        SupervisionFinding, on_delete=models.PROTECT, related_name="answers"
+    )
+    text = models.TextField(_("what was rectified"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rectification answer")
+        ordering = ["pk"]
+
+
+class FlagNote(models.Model):
+    """An auditor's annotation of one red flag on one voucher (funding.flags computes the
+    flags; this keeps what the auditor made of them)."""
+
+    class Verdict(models.TextChoices):
+        EXPLAINED = "explained", _("Explained")
+        FINDING_RAISED = "finding_raised", _("Finding raised")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="flag_notes")
+    code = models.CharField(_("flag"), max_length=40)
+    voucher_no = models.CharField(_("voucher number"), max_length=50)
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices)
+    note = models.TextField(_("note"))
+    finding = models.ForeignKey(
+        SupervisionFinding, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    noted_at = models.DateTimeField(_("noted at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("flag annotation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "code", "voucher_no"], name="one_note_per_flag_voucher"
+            )
+        ]
 
 
 class AcceptanceReview(models.Model):

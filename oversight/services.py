@@ -19,6 +19,8 @@ from integrity.policy import Subject
 from trail.kinds import EventKind
 from trail.services import record
 
+from . import findings as supervision_findings
+from . import supervision_engagements as engagements
 from .models import AcceptanceReview, AuditEngagement, FindingsAnswer, TechReport
 from .panels import Tally, check_conclusion, latest_engagement, tally
 
@@ -35,10 +37,32 @@ def appoint_audit(project: Project, firm: Organisation, auditor, by) -> AuditEng
         raise ValidationError(_("Only a registered audit firm can be appointed."))
     if auditor.organisation_id != firm.pk or not has_role(auditor, Role.AUDITOR):
         raise ValidationError(_("The lead auditor must be an auditor of that firm."))
-    # The lifecycle's transition event records the appointment.
+    # A firm replaced (or a supervision engagement the new firm takes over from) ends here:
+    # its auditors lose the funds. The lifecycle's transition event records the change.
+    for running in project.audits.select_for_update().filter(ended_at__isnull=True):
+        engagements.close(running, "replaced by another firm")
     engagement = AuditEngagement.objects.create(
         project=project, firm=firm, lead_auditor=auditor, appointed_by=by
     )
+    engagement.staff.add(auditor)
+    project._current_engagement = engagement
+    return engagement
+
+
+def take_up_audit(project: Project, engagement: AuditEngagement, auditor) -> AuditEngagement:
+    """The special audit as the last step of the running supervision engagement: its
+    firm, with `auditor` (one of its assigned auditors) leading the audit."""
+    if auditor.pk not in {p.pk for p in engagements.assigned(engagement)}:
+        raise ValidationError(
+            _(
+                "The lead auditor must be one of the auditors assigned to the supervision "
+                "engagement of %(firm)s."
+            )
+            % {"firm": engagement.firm}
+        )
+    if engagement.lead_auditor_id != auditor.pk:
+        engagement.lead_auditor = auditor
+        engagement.save(update_fields=["lead_auditor"])
     project._current_engagement = engagement
     return engagement
 
@@ -53,6 +77,9 @@ def current_engagement(project: Project) -> AuditEngagement | None:
 
 
 def record_audit_opinion(project: Project, auditor, opinion: str, findings: str):
+    """The opinion ends the engagement (the special audit is its last step). It is built
+    on the engagement's findings: the open serious ones are listed in it, and while one
+    is open the opinion cannot be unqualified."""
     engagement = current_engagement(project)
     if engagement is None or engagement.lead_auditor_id != auditor.pk:
         raise ValidationError(_("Only the appointed lead auditor can issue the opinion."))
@@ -60,9 +87,18 @@ def record_audit_opinion(project: Project, auditor, opinion: str, findings: str)
         raise ValidationError(_("Choose an audit opinion."))
     if not findings.strip():
         raise ValidationError(_("Write the audit findings."))
-    engagement.opinion, engagement.findings = opinion, findings.strip()
+    serious = supervision_findings.open_serious(engagement)
+    if serious and opinion == AuditEngagement.Opinion.UNQUALIFIED:
+        raise ValidationError(
+            _("%(n)d serious findings are still open: the opinion cannot be unqualified.")
+            % {"n": len(serious)}
+        )
+    engagement.opinion = opinion
+    engagement.findings = supervision_findings.opinion_text(findings.strip(), serious)
     engagement.opinion_at = timezone.now()
     engagement.save(update_fields=["opinion", "findings", "opinion_at"])
+    if engagement.ended_at is None:
+        engagements.close(engagement, "audit opinion issued")
     return engagement
 
 

@@ -22,3 +22,11 @@ def propose_overdue_acceptance_cases() -> int:
     from .overdue import propose_overdue_acceptance_cases as propose
 
     return propose()
+
+
+@shared_task
+def schedule_fund_checks() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): the supervision firms' fund checks fallen due."""
+    from .supervision_engagements import create_due_checks
+
+    return create_due_checks()

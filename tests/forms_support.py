@@ -47,6 +47,7 @@ def application_form(call, **overrides):
         "end_date": (today + datetime.timedelta(days=760)).isoformat(),
         "requested_amount": "600000.00",
         "equipment": "180000.00",
+        "equipment_other": "0.00",
         "operations": "210000.00",
         "labour": "120000.00",
         "indirect": "90000.00",

@@ -411,10 +411,10 @@ def test_call_tiers_of_the_wrong_shape_are_a_form_error(client, county, tiers, m
     [
         ("0", "more than zero"),
         ("-5", "more than zero"),
-        ("100000000.01", "cannot exceed"),
-        ("1e6", "plain digits"),
-        ("1000.001", "2 decimal places"),
-        ("NaN", "plain digits"),
+        ("100000000.01", "at most 100,000,000.00 yuan"),
+        ("1e6", "write the number in full, without exponent"),
+        ("1000.001", "at most two decimals"),
+        ("NaN", "NaN and Infinity are not numbers"),
     ],
 )
 def test_a_call_cap_out_of_bounds_is_a_form_error(client, county, cap, message):

@@ -36,7 +36,8 @@ def test_the_pi_moves_money_between_operations_and_labour_at_once(running):
     assert history_of(running).filter(kind=EventKind.BUDGET_ADJUSTMENT).count() == 1
 
 
-def test_equipment_changes_wait_for_the_bureau(county, running):
+def test_equipment_changes_wait_for_the_unit(county, running):
+    # 32号: the unit (承担单位) approves equipment changes, not the bureau.
     adjustment = request_adjustment(
         running, running.pi, "operations", "equipment", Decimal("20000"), "增购设备"
     )
@@ -44,10 +45,12 @@ def test_equipment_changes_wait_for_the_bureau(county, running):
     assert line(running, "equipment").current == Decimal("180000.00")
     with pytest.raises(PermissionDenied):
         decide_adjustment(adjustment, running.pi, approve=True)
-    decide_adjustment(adjustment, county.users["staff"], approve=True)
+    with pytest.raises(PermissionDenied):
+        decide_adjustment(adjustment, county.users["staff"], approve=True)
+    decide_adjustment(adjustment, county.users["unit1"], approve=True)
     assert line(running, "equipment").current == Decimal("200000.00")
     with pytest.raises(ValidationError):
-        decide_adjustment(adjustment, county.users["staff"], approve=False)
+        decide_adjustment(adjustment, county.users["unit1"], approve=False)
 
 
 def test_indirect_costs_can_never_be_raised(running):
@@ -88,7 +91,7 @@ def test_only_the_pi_and_only_while_running(county, running):
         request_adjustment(draft, draft.pi, "operations", "labour", Decimal("1"), "x")
 
 
-def test_staff_approve_a_pending_adjustment_on_the_funds_page(client, county, running):
+def test_the_unit_approves_a_pending_adjustment_on_the_funds_page(client, county, running):
     client.force_login(running.pi)
     client.post(
         reverse("budget-adjust", args=[running.pk]),
@@ -100,7 +103,7 @@ def test_staff_approve_a_pending_adjustment_on_the_funds_page(client, county, ru
         },
     )
     adjustment = BudgetAdjustment.objects.get()
-    client.force_login(county.users["staff"])
+    client.force_login(county.users["unit1"])
     page = client.get(reverse("project-funds", args=[running.pk])).content.decode()
     assert f'data-adjustment="{adjustment.pk}"' in page
     client.post(

@@ -70,9 +70,14 @@ def test_two_disbursements_that_together_exceed_the_approved_amount(county, draf
     project = demo.advance(county, draft, S.CONTRACTED)  # 600,000 approved
     staff = county.users["staff"]
 
+    ahead = "按进度提前拨付"  # beyond the schedule with a reason: the approved amount binds
     results = race(
-        lambda: perform(project.pk, "disburse", staff, amount=Decimal("400000"), tranche="甲"),
-        lambda: perform(project.pk, "disburse", staff, amount=Decimal("300000"), tranche="乙"),
+        lambda: perform(
+            project.pk, "disburse", staff, amount=Decimal("400000"), tranche="甲", reason=ahead
+        ),
+        lambda: perform(
+            project.pk, "disburse", staff, amount=Decimal("300000"), tranche="乙", reason=ahead
+        ),
     )
 
     winner, loser = split(results, ValidationError)
@@ -82,6 +87,34 @@ def test_two_disbursements_that_together_exceed_the_approved_amount(county, draf
     assert project.disbursed_total == paid.amount == winner.disbursed_total
     assert project.disbursed_total <= project.approved_amount
     assert transition_events(project, "disburse").count() == 1
+    assert verify_chain() == []
+
+
+def test_two_refunds_that_together_exceed_what_is_outstanding(county, draft):
+    """Issue 9: the recovery row is locked, so the second refund sees the first."""
+    from django.utils import timezone
+
+    from funding.models import Recovery, Refund
+    from funding.recovery import record_refund
+
+    project = demo.advance(county, draft, S.IN_PROGRESS)  # 360,000 disbursed, none spent
+    staff = county.users["staff"]
+    perform(project.pk, "terminate", staff, reason="终止并追回经费。")
+    recovery = Recovery.objects.get(project=project)
+    assert recovery.outstanding == Decimal("360000.00")
+    today = timezone.localdate()
+
+    results = race(
+        lambda: record_refund(recovery.pk, staff, Decimal("200000"), today, "国库退款 甲"),
+        lambda: record_refund(recovery.pk, staff, Decimal("200000"), today, "国库退款 乙"),
+    )
+
+    winner, loser = split(results, ValidationError)
+    assert "Only 160000.00 yuan is outstanding" in loser.messages[0]
+    recovery.refresh_from_db()
+    assert recovery.refunded == winner.amount == Decimal("200000.00")
+    assert Refund.objects.filter(recovery=recovery).count() == 1
+    assert history_of(project).filter(kind=EventKind.REFUND_RECORDED).count() == 1
     assert verify_chain() == []
 
 
@@ -234,3 +267,33 @@ def test_two_decisions_racing_for_one_number_store_one():
     loser.refresh_from_db()
     assert loser.status == CaseStatus.INVESTIGATING
     assert MisconductCase.objects.filter(status=CaseStatus.DECIDED).count() == 1
+
+
+def test_two_closures_of_the_same_rectification_at_once_close_it_once(county, draft):
+    """Issue 9: the finding row is locked, so the second closure sees the first."""
+    import datetime
+
+    from django.utils import timezone
+
+    from oversight.findings import close_finding, raise_finding
+    from oversight.models import SupervisionFinding
+    from oversight.supervision_engagements import appoint_supervision
+
+    project = demo.advance(county, draft, S.IN_PROGRESS)
+    auditor = county.users["auditor"]
+    appoint_supervision(project, county.orgs["firm"], auditor, [], county.users["staff"])
+    deadline = timezone.localdate() + datetime.timedelta(days=30)
+    finding = raise_finding(project, auditor, "major", "劳务费缺签收单。", deadline)
+
+    results = race(
+        lambda: close_finding(finding, auditor, "已核实。"),
+        lambda: close_finding(finding, auditor, "已核实。"),
+    )
+
+    winner, loser = split(results, ValidationError)
+    assert "already closed" in loser.messages[0]
+    finding.refresh_from_db()
+    assert finding.status == SupervisionFinding.Status.CLOSED == winner.status
+    closed = history_of(project).filter(kind=EventKind.RECTIFICATION, data__step="closed")
+    assert closed.count() == 1
+    assert verify_chain() == []

@@ -102,13 +102,25 @@ def test_user_text_is_printed_as_text(county, tmp_path):
     assert '<imgsrc="file:///etc/passwd">' in text
 
 
-def test_only_the_integrity_officer_downloads_the_letter(client, county):
+def test_only_the_integrity_officer_and_the_respondent_download_the_letter(client, county):
     case = decided(county)
     url = reverse("case-letter", args=[case.pk])
     assert client.get(url).status_code == 302  # to the login page
-    for who in ("staff", "leader", "applicant2"):
+    for who in ("staff", "leader"):  # applicant2, the respondent, is served it (below)
         client.force_login(county.users[who])
         assert client.get(url).status_code == 403
     client.force_login(officer(county))
     undecided = new_case(county, reporter="李某")
     assert client.get(reverse("case-letter", args=[undecided.pk])).status_code == 404
+
+
+def test_the_letter_is_served_on_the_respondent_and_no_one_else(client, county):
+    case = decided(county)  # the respondent is applicant2
+    client.force_login(county.users["applicant2"])
+    page = client.get(reverse("respondent-case", args=[case.pk])).content.decode()
+    assert reverse("case-letter", args=[case.pk]) in page
+    response = client.get(reverse("case-letter", args=[case.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    for other in ("applicant", "staff", "leader", "unit1"):
+        client.force_login(county.users[other])
+        assert client.get(reverse("case-letter", args=[case.pk])).status_code == 403, other

@@ -12,18 +12,26 @@ PostgreSQL, which refuses NUL and numeric overflow itself.
 from __future__ import annotations
 
 import datetime
+import html
+import io
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.text import LONG_TEXT_MAX, OUR_APPS
+from documents.models import Attachment
 from funding.models import Project
+from funding.services import record_expenditure
 from funding.states import ProjectStatus as S
 from integrity.models import Sanction
 from oversight.models import Certificate
@@ -808,3 +816,231 @@ def test_every_form_of_ours_is_bounded():
                 ):
                     unbounded.append(f"{module.__name__}.{name}")
     assert unbounded == []
+
+
+# --- uploads (issue 8): every upload endpoint, sent bad files ----------------------------
+#
+# The CASES shape sends text fields; a file needs a body of its own. Each upload is posted
+# as a raw multipart body, so the name arrives as sent (the test client would strip its
+# directories). A bad file gets a clear error, stores nothing (no row anywhere, no trail
+# event, no file in the media folder) and never a server error; a name with tricks and a
+# good content is kept only as a safe name, the file only under its random path.
+
+UPLOAD_LIMIT = 2048  # bytes: each kind's limit is lowered to this in the test
+BOUNDARY = "fuzz-upload-7MA4YWxkTrZu0gW"
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+
+
+def plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", b"hello")
+    return buffer.getvalue()
+
+
+@dataclass
+class Upload:
+    user: object
+    url: str
+    fields: dict  # the form's other fields, valid
+    kind: str  # the document kind, whose size limit the test lowers
+    extension: str  # the right extension for `good`
+    good: bytes
+
+
+def upload_body(fields: dict, name: str, content: bytes) -> bytes:
+    lines = []
+    for key, value in fields.items():
+        lines += [
+            f"--{BOUNDARY}".encode(),
+            f'Content-Disposition: form-data; name="{key}"'.encode(),
+            b"",
+            str(value).encode(),
+        ]
+    lines += [
+        f"--{BOUNDARY}".encode(),
+        b'Content-Disposition: form-data; name="file"; filename="' + name.encode() + b'"',
+        b"Content-Type: application/octet-stream",
+        b"",
+        content,
+        f"--{BOUNDARY}--".encode(),
+        b"",
+    ]
+    return b"\r\n".join(lines)
+
+
+def post_upload(client, upload: Upload, name: str, content: bytes):
+    return client.post(
+        upload.url,
+        data=upload_body(upload.fields, name, content),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        follow=True,
+    )
+
+
+def project_document_upload(county) -> Upload:
+    project = project_in(county, S.DRAFT)
+    url = reverse("project-document-upload", args=[project.pk])
+    fields = {"kind": "application_form", "note": "盖章版"}
+    return Upload(project.pi, url, fields, "application_form", "pdf", PDF)
+
+
+def tech_report_upload(county) -> Upload:
+    project = project_in(county, S.IN_PROGRESS)
+    url = reverse("project-document-upload", args=[project.pk])
+    return Upload(project.pi, url, {"kind": "tech_report", "note": ""}, "tech_report", "pdf", PDF)
+
+
+def acceptance_material_upload(county) -> Upload:
+    project = project_in(county, S.IN_PROGRESS)
+    url = reverse("project-document-upload", args=[project.pk])
+    fields = {"kind": "acceptance_material", "note": "用户意见"}
+    return Upload(project.pi, url, fields, "acceptance_material", "pdf", PDF)
+
+
+def audit_report_upload(county) -> Upload:
+    project = project_in(county, S.UNDER_AUDIT)
+    engagement = project.audits.order_by("-pk").first()
+    url = reverse("audit-report-upload", args=[project.pk])
+    return Upload(engagement.lead_auditor, url, {}, "audit_report", "pdf", PDF)
+
+
+def voucher_scan_upload(county) -> Upload:
+    project = project_in(county, S.IN_PROGRESS)
+    entry = record_expenditure(
+        project,
+        project.pi,
+        {
+            "voucher_no": "记-0101",
+            "spent_on": timezone.localdate() - datetime.timedelta(days=2),
+            "category": "operations",
+            "payee": "示范县农资公司",
+            "method": "transfer",
+            "amount": demo.Decimal("800.00"),
+        },
+    )
+    url = reverse("voucher-scan-upload", args=[project.pk, entry.pk])
+    return Upload(project.pi, url, {}, "voucher_scan", "jpg", JPEG)
+
+
+def case_evidence_upload(county) -> Upload:
+    case = new_case(county)
+    url = reverse("case-evidence", args=[case.pk])
+    fields = {"note": "举报附件", "disclose": "on"}
+    return Upload(officer(county), url, fields, "case_evidence", "pdf", PDF)
+
+
+UPLOADS: dict[str, Callable] = {
+    "project document": project_document_upload,
+    "tech report file": tech_report_upload,
+    "acceptance material": acceptance_material_upload,
+    "audit report": audit_report_upload,
+    "voucher scan": voucher_scan_upload,
+    "case evidence": case_evidence_upload,
+}
+
+# What the refusal says, any of these (Django's own form speaks first for an empty file).
+EMPTY = ("The submitted file is empty", "The file is empty")
+TOO_LARGE = ("may be at most",)
+NOT_A_DOCUMENT = ("not a document type this system accepts",)
+MISNAMED = ("but the content is",)
+NO_FILE = ("This field is required", "Choose the", "No file was submitted")
+
+
+def bad_files(upload: Upload) -> list[tuple[str, str, bytes, tuple[str, ...]]]:
+    """(what, file name, content, words of the refusal) for the endpoint's kind."""
+    ext = upload.extension
+    right = f"材料.{ext}"
+    return [
+        ("empty", right, b"", EMPTY),
+        ("too large", right, upload.good + b"\0" * (2 * UPLOAD_LIMIT), TOO_LARGE),
+        ("a program behind the extension", right, EXE, NOT_A_DOCUMENT),
+        ("a web page behind the extension", right, HTML, NOT_A_DOCUMENT),
+        ("old Office behind the extension", right, OLE2, ("Old Office files",)),
+        ("a ZIP behind the extension", right, plain_zip(), ("ZIP archives are not accepted",)),
+        ("a PDF named as a program", "材料.exe", PDF, MISNAMED),
+        ("climbing directories", f"../../材料.{ext}", EXE, NOT_A_DOCUMENT),
+        ("Windows directories", f"..\\..\\windows\\材料.{ext}", EXE, NOT_A_DOCUMENT),
+        ("only dots", "..", upload.good, NO_FILE),
+        ("a NUL byte in the name", f"材料\x00.{ext}", EXE, NOT_A_DOCUMENT),
+        ("a very long name", "长" * 300 + f".{ext}", EXE, NOT_A_DOCUMENT),
+        ("a right-to-left override", "材料\u202eexe." + ext, EXE, NOT_A_DOCUMENT),
+        ("an override hiding .exe", f"材料\u202e{ext[::-1]}.exe", upload.good, MISNAMED),
+    ]
+
+
+def media_files(root) -> list[Path]:
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture
+def upload_media(settings, tmp_path):
+    """A media folder of the test's own, and every kind's size limit lowered."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.DOCUMENT_KIND_MAX_BYTES = {
+        kind: UPLOAD_LIMIT
+        for kind in (
+            "application_form",
+            "tech_report",
+            "acceptance_material",
+            "audit_report",
+            "voucher_scan",
+            "case_evidence",
+        )
+    }
+    return settings.MEDIA_ROOT
+
+
+def said(response) -> str:
+    """The refusal as the user reads it: the messages and the form's error lists."""
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    errors = re.findall(r'<ul class="errorlist[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    return html.unescape(" ".join([*messages, *(re.sub(r"<[^>]+>", " ", e) for e in errors)]))
+
+
+@pytest.mark.parametrize("name", list(UPLOADS))
+def test_bad_files_are_refused_clearly_and_store_nothing(client, county, upload_media, name):
+    upload = UPLOADS[name](county)
+    client.force_login(upload.user)
+    client.cookies["django_language"] = "en"
+    before = snapshot(), media_files(upload_media)
+    for what, file_name, content, words in bad_files(upload):
+        response = post_upload(client, upload, file_name, content)
+        assert response.status_code < 500, what
+        text = said(response)
+        assert any(word in text for word in words), (what, text[:400])
+        assert (snapshot(), media_files(upload_media)) == before, what
+    # The good file goes through: each refusal was the file's.
+    response = post_upload(client, upload, f"材料.{upload.extension}", upload.good)
+    assert response.status_code < 400
+    assert snapshot() != before[0] and len(media_files(upload_media)) == len(before[1]) + 1
+
+
+@pytest.mark.parametrize("name", list(UPLOADS))
+@pytest.mark.parametrize(
+    "trick",
+    ["../../材料", "..\\..\\材料", "材料\x00", "长" * 300, "材料\u202egnp", ".htaccess", "CON"],
+)
+def test_tricks_in_a_good_file_s_name_never_reach_the_storage(
+    client, county, upload_media, name, trick
+):
+    upload = UPLOADS[name](county)
+    client.force_login(upload.user)
+    before = set(Attachment.objects.values_list("pk", flat=True))
+    files_before = media_files(upload_media)
+    response = post_upload(client, upload, f"{trick}.{upload.extension}", upload.good)
+    assert response.status_code < 400
+    (stored,) = Attachment.objects.exclude(pk__in=before)
+    assert len(stored.name) <= 120 and stored.name.endswith(f".{upload.extension}")
+    for bad in ("/", "\\", "\x00", "\u202e", ".."):
+        assert bad not in stored.name, (trick, stored.name)
+    assert not stored.name.startswith(".") and not stored.name.upper().startswith("CON.")
+    # The only new file is the random path; nothing was written where the name pointed.
+    assert re.fullmatch(r"documents/\d{4}/[0-9a-f]{32}", stored.file.name)
+    new_files = set(media_files(upload_media)) - set(files_before)
+    assert new_files == {Path(upload_media) / stored.file.name}

@@ -105,12 +105,26 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     signed_in(client, u["staff"])
     demo.notice_passed(project)  # its working days go by without an objection
     act(client, project, "close_public_notice")
+    midterm = (project.start_date + (project.end_date - project.start_date) / 2).isoformat()
+    client.post(  # the task contract's terms (issue 8): staff write them with the PI
+        reverse("contract-terms", args=[project.pk]),
+        {
+            "targets": "病虫害识别准确率, %, 90",
+            "milestones": f"中期检查, {midterm}",
+            "schedule": "首笔, 300000.00, 签订后\n第二笔, 270000.00, 中期检查",
+        },
+    )
     act(client, project, "sign_contract")
     act(client, project, "disburse", amount="300000.00", tranche="首笔")
     project.refresh_from_db()
     assert project.status == S.IN_PROGRESS and str(project.disbursed_total) == "300000.00"
 
     signed_in(client, u["applicant"])
+    [target] = project.contract.targets.all()
+    client.post(
+        reverse("contract-achieved", args=[project.pk]),
+        {f"achieved_{target.pk}": "92.5", f"note_{target.pk}": "第三方检测"},
+    )
     full_text = SimpleUploadedFile("科技报告.pdf", demo.DEMO_PDF)  # required first (issue 8)
     client.post(
         reverse("project-document-upload", args=[project.pk]),

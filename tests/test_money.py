@@ -123,7 +123,7 @@ def test_a_budget_that_does_not_add_up_is_refused(county, applicant):
 
 
 def test_indirect_costs_above_the_cap_are_refused(county, applicant):
-    # Direct 460,000 allows 30 % = 138,000 of indirect costs.
+    # Direct 460,000 less 200,000 of equipment purchase allows 30 % of 260,000 = 78,000.
     over = {
         "equipment": D("200000.00"),
         "operations": D("160000.00"),
@@ -132,10 +132,16 @@ def test_indirect_costs_above_the_cap_are_refused(county, applicant):
     }
     errors = refused(applicant, county.call, application(budget=over))
     assert errors["budget"] == [
-        "Indirect costs of 140000.00 yuan exceed the cap of 138000.00 yuan."
+        "Indirect costs of 140000.00 yuan exceed the cap of 78000.00 yuan "
+        "(direct costs less equipment purchase: 260000.00 yuan)."
     ]
 
-    at_cap = {**over, "operations": D("162000.00"), "indirect": D("138000.00")}
+    at_cap = {
+        "equipment": D("210000.00"),
+        "operations": D("160000.00"),
+        "labour": D("140000.00"),
+        "indirect": D("90000.00"),
+    }
     assert create_project(applicant, county.call, application(budget=at_cap))
 
 
@@ -191,11 +197,19 @@ def test_the_progressive_cap_applies_to_a_large_call(county, applicant):
         closes_on=county.call.closes_on,
         funding_cap=D("20000000.00"),
     )
-    direct = {"equipment": D("4000000"), "operations": D("3000000"), "labour": D("1000000")}
+    # Trial-make equipment stays in the base (32号): the base is the 8M of direct costs.
+    direct = {
+        "equipment_other": D("4000000"),
+        "operations": D("3000000"),
+        "labour": D("1000000"),
+    }
     # A flat 30 % would allow 2.4M; the tiers allow 2.25M on 8M direct.
     over = application(requested_amount=D("10300000"), budget={**direct, "indirect": D("2300000")})
     errors = refused(applicant, big, over)
-    assert errors["budget"] == ["Indirect costs of 2300000 yuan exceed the cap of 2250000.00 yuan."]
+    assert errors["budget"] == [
+        "Indirect costs of 2300000 yuan exceed the cap of 2250000.00 yuan "
+        "(direct costs less equipment purchase: 8000000 yuan)."
+    ]
     ok = application(requested_amount=D("10250000"), budget={**direct, "indirect": D("2250000")})
     assert create_project(applicant, big, ok).requested_amount == D("10250000")
 
@@ -234,7 +248,10 @@ def contracted(county, draft):
 
 
 def disburse(project, staff, amount):
-    return perform(project.pk, "disburse", staff, amount=D(amount), tranche="拨付")
+    # With a reason, so the schedule lets it through and the approved amount is what binds.
+    return perform(
+        project.pk, "disburse", staff, amount=D(amount), tranche="拨付", reason="按进度拨付"
+    )
 
 
 def assert_nothing_paid(project, events_before: int):

@@ -402,3 +402,16 @@ def test_the_demo_shows_an_open_objection_and_a_dismissed_one(county):
     demo.objections_on_notice(county)
     assert first.objections.get().status == Objection.Status.OPEN
     assert second.objections.get().status == Objection.Status.DISMISSED
+
+
+def test_the_inbox_says_from_when_the_notice_can_be_closed(client_en, county):
+    staff = county.users["staff"]
+    project = on_notice(county)
+    client_en.force_login(staff)
+    page = client_en.get(reverse("inbox")).content.decode()
+    day_after = (project.notice_ends_on + datetime.timedelta(days=1)).isoformat()
+    assert "Close the public notice <span" in page and f"from {day_after}" in page
+
+    demo.notice_passed(project)
+    page = client_en.get(reverse("inbox")).content.decode()
+    assert "Close the public notice" in page and 'data-testid="task-not-before"' not in page

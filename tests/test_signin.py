@@ -171,12 +171,18 @@ def test_staff_unlock_an_address(client, staff):
 def test_unlocking_bad_input_is_refused_without_a_trail_event(client, staff):
     client.force_login(staff)
     for data in [
-        {"unlock": "1", "kind": "ip_address", "value": "not-an-address"},
         {"unlock": "1", "kind": "nonsense", "value": "x"},
         {"unlock": "1", "kind": "username", "value": ""},
     ]:
         response = client.post(reverse("account-lockouts"), data, follow=True)
         assert response.status_code == 200
+    # The service refuses it: the page comes back with the error (400), nothing changed.
+    response = client.post(
+        reverse("account-lockouts"),
+        {"unlock": "1", "kind": "ip_address", "value": "not-an-address", "reason": "x"},
+    )
+    assert response.status_code == 400
+    assert "This is not an IP address." in text(response)
     assert not events(EventKind.SIGN_IN_UNLOCKED)
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from funding.contracts import contract_of
+from funding.contracts import ProjectContract, contract_of
 from funding.states import ProjectStatus as S
 from oversight.panels import draw_acceptance_panel
 from trail.kinds import EventKind
@@ -36,7 +36,10 @@ def client(client, settings):
 
 @pytest.fixture
 def approved(county, draft):
-    return demo.advance(county, draft, S.APPROVED)
+    """Approved, its terms not written yet (the demo path writes its own: removed here)."""
+    project = demo.advance(county, draft, S.APPROVED)
+    ProjectContract.objects.filter(project=project).delete()
+    return project
 
 
 def schedule_for(project, first_share="0.4") -> str:
@@ -69,8 +72,7 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     ).stdout
 
 
-def signed(client, county, approved, settings):
-    settings.TASK_CONTRACT_TERMS_REQUIRED = True
+def signed(client, county, approved, settings=None):
     assert post_terms(client, approved.pi, approved).status_code == 302
     client.force_login(county.users["staff"])
     act(client, approved, "sign_contract")
@@ -169,7 +171,6 @@ def test_the_pdf_prints_the_targets_and_the_schedule(client, approved, tmp_path)
 
 
 def test_signing_is_refused_without_terms_then_freezes_them(client, county, approved, settings):
-    settings.TASK_CONTRACT_TERMS_REQUIRED = True
     staff = county.users["staff"]
     client.force_login(staff)
     page = act(client, approved, "sign_contract").content.decode()
@@ -223,9 +224,11 @@ def test_beyond_the_schedule_needs_a_reason(client, county, approved, settings):
     assert event.data["beyond_schedule"] == "试验季提前"
 
 
-def test_without_a_schedule_nothing_changes(county, draft):
-    project = demo.advance(county, draft, S.IN_PROGRESS)  # the demo path fills no terms
-    assert project.disbursed_total > 0
+def test_the_demo_path_pays_its_first_tranche_within_the_schedule(county, draft):
+    project = demo.advance(county, draft, S.IN_PROGRESS)  # the demo writes its own terms
+    assert contract_of(project).frozen_at is not None
+    assert project.disbursed_total == contract_of(project).tranches.first().amount
+    assert "beyond_schedule" not in history_of(project).last().data
 
 
 # --- achieved values at acceptance ---------------------------------------------------------
@@ -270,3 +273,40 @@ def test_the_pi_reports_achieved_and_the_panel_sees_them(client, county, approve
     page = client.get(reverse("project", args=[project.pk])).content.decode()
     assert "Task contract targets: target against achieved" in page
     assert "病虫害识别准确率" in page and "92.5" in page and "5200" in page
+
+
+def test_the_service_refuses_bad_achieved_values_whatever_the_path(county, draft):
+    """The API or a command hands values straight to the service: it checks them itself."""
+    from django.core.exceptions import ValidationError
+
+    from funding.contracts import report_achieved
+
+    project = demo.advance(county, draft, S.ACCEPTANCE_REQUESTED)
+    targets = list(contract_of(project).targets.all())
+    before = [(t.achieved_value, t.note) for t in targets]
+    for bad_value, bad_note in [
+        (Decimal("NaN"), ""),
+        (Decimal("-1"), ""),
+        (Decimal("1e20"), ""),
+        (Decimal("1.00001"), ""),
+        ("12", ""),
+        (Decimal("1"), "x" * 501),
+        (Decimal("1"), "坏\x00字符"),
+    ]:
+        values = {t.pk: (Decimal("1"), "") for t in targets}
+        values[targets[0].pk] = (bad_value, bad_note)
+        with pytest.raises(ValidationError):
+            report_achieved(project, project.pi, values)
+    after = [(t.achieved_value, t.note) for t in contract_of(project).targets.all()]
+    assert after == before
+
+
+def test_acceptance_is_refused_until_every_target_has_its_achieved_value(client, county, draft):
+    project = demo.advance(county, draft, S.IN_PROGRESS)
+    contract_of(project).targets.update(achieved_value=None)
+    client.force_login(project.pi)
+    report = {"title": "稻田灌溉科技报告", "abstract": "完成全部考核指标。", "access": "open"}
+    page = act(client, project, "request_acceptance", **report).content
+    assert "Report the achieved value of every task contract target first." in page.decode()
+    project.refresh_from_db()
+    assert project.status == S.IN_PROGRESS

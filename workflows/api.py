@@ -15,6 +15,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api_auth import HasScope
 from accounts.api_tokens import ApiScope
+from funding.amounts import AmountSerializerField
 from funding.models import Project
 from oversight.access import application_withheld_from, projects_visible_to
 
@@ -48,6 +49,11 @@ class ThrottleFirstMixin:
 class ProjectSerializer(serializers.ModelSerializer):
     applicant_org = serializers.StringRelatedField()
     pi = serializers.StringRelatedField()
+    # Read-only today; any amount the API ever takes goes through the same rules as the
+    # forms and the import (funding.amounts: two decimals, AMOUNT_MAX, written in full).
+    requested_amount = AmountSerializerField(read_only=True)
+    approved_amount = AmountSerializerField(read_only=True, allow_null=True)
+    disbursed_total = AmountSerializerField(read_only=True)
 
     class Meta:
         model = Project

@@ -24,6 +24,7 @@ from funding.expert_profiles import save_expert_profile
 from funding.experts import ExpertProfile
 from funding.models import Call, Objection, Project
 from funding.objection_services import decide_objection, lodge_objection
+from funding.recovery import record_refund
 from funding.services import create_project
 from funding.states import ProjectStatus as S
 from integrity.models import Gate, Measure, Sanction, Severity, SubjectKind
@@ -32,6 +33,7 @@ from oversight.models import AcceptancePanel, AcceptanceReview, AuditEngagement
 from oversight.panels import cast_verdict, current_panel, draw_acceptance_panel
 
 from .actions import perform, submit_expert_review
+from .demo_contract import fill_demo_terms, report_demo_achieved
 from .unit_review import unit_officers
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -196,16 +198,26 @@ def sanction_person(user: User, by: User, gates: list[Gate] | None = None) -> Sa
     return record_sanction(sanction, by)
 
 
-def budget_for(total: Decimal) -> dict[str, Decimal]:
+def budget_for(total: Decimal, *, trial_make: bool = False) -> dict[str, Decimal]:
+    """A demo budget within the cap. With `trial_make`, a third of the equipment money goes
+    to trial-make, upgrade or rental (设备试制、改造、租赁) instead of purchase."""
     equipment = (total * Decimal("0.30")).quantize(Decimal("0.01"))
     labour = (total * Decimal("0.20")).quantize(Decimal("0.01"))
     indirect = (total * Decimal("0.15")).quantize(Decimal("0.01"))
-    return {
+    budget = {
         "equipment": equipment,
         "operations": total - equipment - labour - indirect,
         "labour": labour,
         "indirect": indirect,
     }
+    if trial_make:
+        budget["equipment_other"] = (equipment / 3).quantize(Decimal("0.01"))
+        budget["equipment"] = equipment - budget["equipment_other"]
+    return budget
+
+
+# A demo project that builds a device (研制) budgets trial-make besides purchase.
+TRIAL_MAKE_WORD = "研制"
 
 
 def draft_project(county: County, applicant: str, title: str, amount: str, **extra) -> Project:
@@ -220,7 +232,7 @@ def draft_project(county: County, applicant: str, title: str, amount: str, **ext
         # Started half a year ago, so a running project has had time to spend.
         "start_date": extra.get("start_date", today - datetime.timedelta(days=180)),
         "end_date": extra.get("end_date", today + datetime.timedelta(days=550)),
-        "budget": budget_for(total),
+        "budget": budget_for(total, trial_make=extra.get("trial_make", TRIAL_MAKE_WORD in title)),
         "team": extra.get(
             "team", [{"name": "黄助理", "id_number": person_id(501), "duty": "试验"}]
         ),
@@ -308,9 +320,14 @@ DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def attach_step_papers(project: Project) -> None:
-    """The files the next step needs (issue 8), attached as the person who would: the
-    PI's full tech report once the project runs, the lead auditor's report once the firm
-    is appointed. Nothing when they are there already."""
+    """The papers the next step needs (issue 8), filed by the person who would: the task
+    contract's terms once approved, the PI's achieved values and full tech report once the
+    project runs, the lead auditor's report once the firm is appointed. Nothing when they
+    are there already."""
+    if project.status == S.APPROVED:
+        fill_demo_terms(project)
+    if project.status == S.IN_PROGRESS:
+        report_demo_achieved(project)
     if project.status == S.IN_PROGRESS and not current_documents(project, "tech_report").exists():
         attach(project, "tech_report", ContentFile(DEMO_PDF, name="科技报告.pdf"), project.pi)
     if project.status == S.UNDER_AUDIT:
@@ -341,7 +358,7 @@ def prepare_step(
     """What happens before step `name` of the main path (reviews, the notice period, the
     panel's votes), and who takes it with what: `advance` and the benchmark share it."""
     actor = actor_for(county, project, who)
-    if name in ("request_acceptance", "issue_audit_opinion"):
+    if name in ("sign_contract", "request_acceptance", "issue_audit_opinion"):
         attach_step_papers(project)
     if name == "recommend_by_unit" and actor is None:  # a unit with no officer
         name, actor, kwargs = "recommend_for_unit", county.users["staff"], STAND_IN
@@ -421,3 +438,13 @@ def objections_on_notice(county: County) -> None:
             outcome=Objection.Status.DISMISSED,
             finding="经核实，合作单位资质证书在有效期内，异议不成立。",
         )
+
+
+def refund_part_of_recovery(county: County, project: Project) -> None:
+    """A terminated project's unit has paid back part of what it owes (追回): the rest stays
+    outstanding on the overview and blocks the PI's and the unit's next application."""
+    recovery = project.recovery
+    part = (recovery.amount * Decimal("0.6")).quantize(Decimal("0.01"))
+    if part > 0:
+        paid_on = timezone.localdate() - datetime.timedelta(days=3)
+        record_refund(recovery.pk, county.users["staff"], part, paid_on, "国库退款 2026-0137")

@@ -13,8 +13,10 @@ from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.text import BoundedFormMixin
+from funding.amounts import AmountField
 from funding.expert_draw import latest_draw
 from funding.models import BudgetLine, Disbursement, Expenditure, TeamMember
+from funding.services import budget_lines_in_order
 from funding.states import BudgetCategory
 from integrity.models import Gate, Sanction, VetoCheck
 from oversight.models import AcceptanceReview, AuditEngagement, TechReport
@@ -117,8 +119,8 @@ class AssignExpertsForm(ActionForm):
 class BudgetCutForm(ActionForm):
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, project=project, **kwargs)
-        for line in project.budget_lines.all() if project else []:
-            self.fields[f"{line.category}_approved"] = forms.DecimalField(
+        for line in budget_lines_in_order(project) if project else []:
+            self.fields[f"{line.category}_approved"] = AmountField(
                 label=_("%(cat)s approved (requested %(amount)s)")
                 % {"cat": line.get_category_display(), "amount": line.amount},
                 initial=line.amount,
@@ -142,7 +144,7 @@ class BudgetCutForm(ActionForm):
 
 
 class DisburseForm(ActionForm):
-    amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
+    amount = AmountField(label=_("Amount (yuan)"), **MONEY)
     tranche = forms.CharField(
         label=_("Tranche"),
         initial=_("First tranche on contract"),
@@ -240,11 +242,16 @@ class ProjectForm(BoundedFormMixin, forms.Form):
         label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
-    requested_amount = forms.DecimalField(label=_("Requested amount (yuan)"), **MONEY)
-    equipment = forms.DecimalField(label=_("Equipment"), **MONEY)
-    operations = forms.DecimalField(label=_("Operations"), **MONEY)
-    labour = forms.DecimalField(label=_("Labour"), **MONEY)
-    indirect = forms.DecimalField(label=_("Indirect costs"), **MONEY)
+    requested_amount = AmountField(label=_("Requested amount (yuan)"), **MONEY)
+    equipment = AmountField(label=_("Equipment purchase"), **MONEY)
+    # 32号: trial-make, upgrade and rental stay in the indirect-cost base; optional, so an
+    # application typed before the split (no such field) still files, the line at zero.
+    equipment_other = AmountField(
+        label=_("Equipment trial-make, upgrade or rental"), required=False, **MONEY
+    )
+    operations = AmountField(label=_("Operations"), **MONEY)
+    labour = AmountField(label=_("Labour"), **MONEY)
+    indirect = AmountField(label=_("Indirect costs"), **MONEY)
     team = forms.CharField(
         label=_("Team members: one per line, “name, ID number, duty”"),
         required=False,
@@ -286,6 +293,9 @@ class ProjectForm(BoundedFormMixin, forms.Form):
         )
         return initial
 
+    def clean_equipment_other(self) -> Decimal:
+        return self.cleaned_data["equipment_other"] or Decimal("0")
+
     def project_data(self) -> dict:
         data = dict(self.cleaned_data)
         data["budget"] = {c.value: data.pop(c.value) for c in BudgetCategory}
@@ -305,12 +315,13 @@ class ExpenditureForm(BoundedFormMixin, forms.ModelForm):
         model = Expenditure
         fields = ["voucher_no", "spent_on", "category", "payee", "method", "amount"]
         widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"amount": AmountField}  # two decimals, bounded, written in full
 
 
 class AdjustmentForm(BoundedFormMixin, forms.Form):
     from_category = forms.ChoiceField(label=_("Move from"), choices=BudgetCategory.choices)
     to_category = forms.ChoiceField(label=_("to"), choices=BudgetCategory.choices)
-    amount = forms.DecimalField(label=_("Amount (yuan)"), **MONEY)
+    amount = AmountField(label=_("Amount (yuan)"), **MONEY)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 

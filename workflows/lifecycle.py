@@ -16,14 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from viewflow import fsm
 
 from accounts.roles import Role, has_role
 from accounts.text import check_text
 from documents.attachments import current_documents
-from funding import contracts, expert_draw, notice
+from funding import contracts, expert_draw, notice, recovery
 from funding import services as funding
+from funding.adjustments import pending_adjustments
 from funding.calls import missing_documents
 from funding.models import Project
 from funding.objection_services import closing_blocker
@@ -34,6 +35,7 @@ from integrity.models import Gate
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
 from oversight import certificates, panels, supervision
 from oversight import services as oversight
+from oversight import supervision_engagements as engagements
 from oversight.models import AcceptanceReview
 from trail.kinds import EventKind
 from trail.services import history_of, record
@@ -258,6 +260,10 @@ class ProjectLifecycle:
         if overrides:
             self.note.setdefault("overrides", []).extend(overrides)
 
+    def _assess_recovery(self, reason: str) -> None:
+        assessed = recovery.assess_recovery(self.project, reason, self.actor)
+        self.note["to_recover"] = str(assessed.amount)
+
     # Application ---------------------------------------------------------------------------
 
     @state.transition(
@@ -279,6 +285,7 @@ class ProjectLifecycle:
                 _("Attach the documents the call requires first: %(kinds)s.")
                 % {"kinds": "; ".join(missing)}
             )
+        recovery.check_no_outstanding_recovery(self.project)  # 追回 unpaid: no new application
         self._gate(Gate.APPLY, funding.veto_subjects(self.project))
         self.project.commitment_signed_at = timezone.now()
         self.extra_fields.add("commitment_signed_at")
@@ -444,6 +451,8 @@ class ProjectLifecycle:
         contracts.freeze_for_signing(self.project, self.actor)  # 任务书 terms: complete, frozen
         plan = supervision.plan_reports(self.project)
         self.note["reports_planned"] = len(plan)
+        if engagements.supervision_required(self.project):  # staff appoint the firm next
+            self.note["supervision_required"] = True
 
     # Money and execution ------------------------------------------------------------------
 
@@ -477,6 +486,22 @@ class ProjectLifecycle:
             raise ValidationError(
                 _("Attach the full tech report (PDF) in the documents section first.")
             )
+        if contracts.achieved_missing(self.project):  # the panel weighs target against achieved
+            raise ValidationError(
+                _("Report the achieved value of every task contract target first.")
+            )
+        pending = pending_adjustments(self.project).count()
+        if pending:  # the budget the acceptance weighs must be settled (issue 9)
+            raise ValidationError(
+                ngettext(
+                    "A budget adjustment still waits for the unit: have it decided or "
+                    "withdraw it on the fund trail page first.",
+                    "%(n)d budget adjustments still wait for the unit: have them decided or "
+                    "withdraw them on the fund trail page first.",
+                    pending,
+                )
+                % {"n": pending}
+            )
         filed = oversight.file_tech_report(self.project, report)
         self.note.update(report=filed.title, access=filed.access)
 
@@ -488,10 +513,30 @@ class ProjectLifecycle:
         target=S.UNDER_AUDIT,
         permission=STAFF,
     )
-    def appoint_audit(self, *, firm, auditor):
-        """专项审计: appoint a third-party firm (the firm and its auditor pass the veto)."""
-        self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
-        oversight.appoint_audit(self.project, firm, auditor, self.actor)
+    def appoint_audit(self, *, firm=None, auditor=None):
+        """专项审计: appoint a third-party firm (the firm and its auditor pass the veto).
+        A project under supervision has its firm already: the audit is the last step of
+        that engagement, led by one of its auditors; the firm and all of them pass again."""
+        engagement = engagements.running_supervision(self.project)
+        if engagement is not None:
+            if firm is not None and firm.pk != engagement.firm_id:
+                raise ValidationError(
+                    _(
+                        "%(firm)s supervises this project: the special audit is the last step "
+                        "of its engagement. End that engagement first to appoint another firm."
+                    )
+                    % {"firm": engagement.firm}
+                )
+            firm, auditor = engagement.firm, auditor or engagement.lead_auditor
+            people = [*engagements.assigned(engagement), auditor]
+            self._gate(Gate.AUDIT, engagements.engagement_subjects(firm, people))
+            oversight.take_up_audit(self.project, engagement, auditor)
+            self.note["supervision"] = engagement.pk
+        else:
+            if firm is None or auditor is None:
+                raise ValidationError(_("Choose the audit firm and its lead auditor."))
+            self._gate(Gate.AUDIT, oversight.audit_subjects(firm, auditor))
+            oversight.appoint_audit(self.project, firm, auditor, self.actor)
         self.note.update(firm=firm.name, credit_code=firm.credit_code, auditor=auditor.pk)
 
     @state.transition(
@@ -579,6 +624,8 @@ class ProjectLifecycle:
         )
         if recorded.rectify_by:
             self.note["rectify_by"] = recorded.rectify_by.isoformat()
+        if ACCEPTANCE_OUTCOMES[review["conclusion"]] == S.FAILED:
+            self._assess_recovery(recovery.Recovery.Reason.FAILED)
 
     @state.transition(
         label=gettext_lazy("Resubmit for acceptance after rectification"),
@@ -608,6 +655,7 @@ class ProjectLifecycle:
         """不通过验收 when the PI has not resubmitted by the deadline the panel set."""
         self.note["reason"] = _require_reason(reason)
         self.note["rectify_by"] = rectify_by(self.project).isoformat()
+        self._assess_recovery(recovery.Recovery.Reason.FAILED)
 
     @state.transition(
         label=gettext_lazy("Issue the certificate and archive"),
@@ -620,6 +668,8 @@ class ProjectLifecycle:
         self._gate(Gate.CERTIFICATE, funding.veto_subjects(self.project))
         certificate = certificates.create_certificate(self.project, self.actor)
         self.note["certificate"] = certificate.serial
+        balance = recovery.close_balance(self.project, self.actor)  # 结余 and where it goes
+        self.note.update(balance=str(balance.amount), disposition=balance.disposition)
 
     # Supervision --------------------------------------------------------------------------
 
@@ -655,8 +705,9 @@ class ProjectLifecycle:
         permission=STAFF,
     )
     def terminate(self, *, reason: str = ""):
-        """终止: the disbursed funds are to be recovered (recovery is not tracked here yet)."""
+        """终止: the disbursed funds not spent are to be recovered (追回, funding.recovery)."""
         self.note["reason"] = _require_reason(reason)
+        self._assess_recovery(recovery.Recovery.Reason.TERMINATED)
 
     @state.transition(
         label=gettext_lazy("Apply the one-vote veto"),

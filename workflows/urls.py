@@ -14,9 +14,11 @@ from .views import (
     overrides,
     panel,
     projects,
+    recovery,
     reports,
     verify,
 )
+from .views import supervision as supervision_views
 from .views.application_pdf import application_pdf
 from .views.contract import contract_page, contract_pdf, report_achieved, save_terms
 
@@ -68,6 +70,10 @@ urlpatterns = [
     path("projects/<int:pk>/contract/terms/", save_terms, name="contract-terms"),
     path("projects/<int:pk>/contract/achieved/", report_achieved, name="contract-achieved"),
     path("projects/<int:pk>/contract/task-contract.pdf", contract_pdf, name="contract-pdf"),
+    # recovery (追回) and the closing balance (结余, issue 9)
+    path("projects/<int:pk>/recovery/refund/", recovery.refund, name="recovery-refund"),
+    path("projects/<int:pk>/recovery/adjust/", recovery.adjust, name="recovery-adjust"),
+    path("projects/<int:pk>/closing-balance/", recovery.balance, name="closing-balance"),
     path("verify/<serial:serial>/", verify.verify, name="verify"),
     path("notices/", notices.notice_list, name="notices"),
     # Public notice (issue 7): anyone objects; staff decide each objection.
@@ -115,6 +121,50 @@ urlpatterns = [
         "projects/<int:pk>/funds/<int:expenditure_id>/scan/",
         documents.upload_voucher_scan,
         name="voucher-scan-upload",
+    ),
+    # third-party supervision over the whole course (issue 9)
+    path("projects/<int:pk>/supervision/", supervision_views.supervision, name="supervision"),
+    path(
+        "projects/<int:pk>/supervision/appoint/",
+        supervision_views.appoint,
+        name="supervision-appoint",
+    ),
+    path(
+        "projects/<int:pk>/supervision/<int:engagement_id>/end/",
+        supervision_views.end,
+        name="supervision-end",
+    ),
+    path("projects/<int:pk>/funds/months/", supervision_views.months, name="fund-months"),
+    path(
+        "projects/<int:pk>/supervision/checks/<int:check_id>/",
+        supervision_views.fund_check,
+        name="supervision-check",
+    ),
+    path(
+        "projects/<int:pk>/supervision/findings/",
+        supervision_views.raise_finding,
+        name="finding-raise",
+    ),
+    path(
+        "projects/<int:pk>/supervision/findings/<int:finding_id>/answer/",
+        supervision_views.answer,
+        name="finding-answer",
+    ),
+    path(
+        "projects/<int:pk>/supervision/findings/<int:finding_id>/close/",
+        supervision_views.close,
+        name="finding-close",
+    ),
+    path(
+        "projects/<int:pk>/supervision/findings/<int:finding_id>/reopen/",
+        supervision_views.reopen,
+        name="finding-reopen",
+    ),
+    path("projects/<int:pk>/funds/flags/", supervision_views.flags, name="supervision-flags"),
+    path(
+        "projects/<int:pk>/funds/flags.xlsx",
+        supervision_views.flags_export,
+        name="supervision-flags-export",
     ),
     path("reports/", reports.report_list, name="reports"),
     path("reports/<int:pk>/", reports.report_detail, name="report"),

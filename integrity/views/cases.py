@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
-from documents.attachments import MAX_NOTE_CHARS, attach, versions_of
+from documents.attachments import MAX_NOTE_CHARS
 from trail.services import history_of
 
 from ..case_forms import CaseForm, step_form
@@ -31,8 +31,11 @@ from ..cases import (
     take_step,
     waiting_for_officer,
 )
+from ..evidence import attach_evidence, disclosed_ids, evidence_of
+from ..evidence import step_labels as evidence_step_labels
 from ..letters import generate_letter
 from ..models import Appeal, CaseStatus, MisconductCase, SubjectKind
+from ..respondents import is_respondent, was_notified
 from .feedback import FAILED, attempt
 
 PROJECT_SOURCE = "funding.project"
@@ -41,6 +44,14 @@ PROJECT_SOURCE = "funding.project"
 class EvidenceForm(BoundedFormMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Evidence file"))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=MAX_NOTE_CHARS)
+    disclose = forms.BooleanField(
+        label=gettext_lazy("Disclose to the parties"),
+        required=False,
+        help_text=gettext_lazy(
+            "The respondent sees a disclosed file from the notice of the hearing on. "
+            "Leave unticked for anything that could identify the whistle-blower."
+        ),
+    )
 
 
 def _officer_only(request) -> None:
@@ -99,7 +110,7 @@ def _render_case(
 ):
     """The case page; `failed` is (step name, bound form) to show again with its errors,
     `evidence_form` a refused upload with what the officer chose."""
-    labels = step_labels()
+    labels = {**step_labels(), **evidence_step_labels()}
     steps = []
     for t in case_steps(case, request.user):
         if failed and failed[0] == t.slug:
@@ -132,9 +143,8 @@ def _render_case(
             "project_source": case.source_type == PROJECT_SOURCE,
             "steps": steps,
             # Each piece of evidence is a file of its own: all of them, not the latest.
-            "evidence": versions_of(case, "case_evidence")
-            .filter(removed_at__isnull=True)
-            .select_related("uploaded_by"),
+            "evidence": evidence_of(case).select_related("uploaded_by"),
+            "disclosed": disclosed_ids(case),
             "evidence_form": evidence_form or EvidenceForm(),
             "history": [
                 {"event": e, "label": labels.get(e.data.get("step"), e.get_kind_display())}
@@ -176,15 +186,11 @@ def case_evidence(request, pk: int):
     case = _load_case(pk)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
+        data = form.cleaned_data
         done = attempt(
             request,
-            lambda: attach(
-                case,
-                "case_evidence",
-                form.cleaned_data["file"],
-                request.user,
-                note=form.cleaned_data["note"],
-                may=lambda user, owner, kind: has_role(user, Role.INTEGRITY),
+            lambda: attach_evidence(
+                case, data["file"], request.user, note=data["note"], disclose=data["disclose"]
             ),
             _("The evidence has been attached."),
             form=form,
@@ -197,9 +203,12 @@ def case_evidence(request, pk: int):
 
 @login_required
 def case_letter(request, pk: int):
-    """The decision letter as a PDF, for the integrity officer only."""
-    _officer_only(request)
+    """The decision letter as a PDF, for the integrity officer and the respondent it is
+    served on (送达); anyone else is refused."""
     case = get_object_or_404(MisconductCase.objects.select_related("letter"), pk=pk)
+    served = is_respondent(request.user, case) and was_notified(case)
+    if not served:
+        _officer_only(request)
     letter = getattr(case, "letter", None)
     if letter is None:
         raise Http404(_("This case has no decision letter."))

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
-from documents.attachments import MAX_NOTE_CHARS, attach, current_documents, remove
+from documents.access import allowed_of
+from documents.attachments import (
+    MAX_NOTE_CHARS,
+    attach,
+    current_documents,
+    current_documents_of,
+    remove,
+)
 from documents.kinds import KINDS, PROJECT
 from documents.models import Attachment
 from funding.calls import document_checklist
@@ -114,13 +121,14 @@ def document_rows(owner, user) -> list[dict]:
     versions: dict[str, list[Attachment]] = {}  # one query for every kind's versions
     for version in Attachment.objects.of(owner).order_by("-version"):
         versions.setdefault(version.kind, []).append(version)
+    shown = allowed_of(user, owner, current_documents(owner).order_by("kind"))
     return [
         {
             "doc": doc,
             "earlier": [v for v in versions.get(doc.kind, []) if v.pk != doc.pk],
             "can_remove": may_remove(user, doc),
         }
-        for doc in current_documents(owner).order_by("kind")
+        for doc in shown  # only what the user may open (an application reviewer: no audit)
     ]
 
 
@@ -142,14 +150,14 @@ def documents_section(request, project, typed: dict) -> dict:
     }
 
 
-def voucher_scans_section(request, project) -> dict:
-    """The fund trail's voucher scans: each expenditure's current scans, a form for the PI."""
+def voucher_scans_section(request, project, entries=None) -> dict:
+    """The fund trail's voucher scans: each expenditure's current scans (one query for all
+    the rows shown), a form for the PI. `entries`: the rows shown (default: all)."""
     is_pi = request.user.pk == project.pi_id
+    entries = list(project.expenditures.all() if entries is None else entries)
+    scans = current_documents_of(entries, "voucher_scan")
     return {
-        "scan_rows": [
-            {"entry": entry, "scans": list(current_documents(entry, "voucher_scan"))}
-            for entry in project.expenditures.all()
-        ],
+        "scan_rows": [{"entry": entry, "scans": scans[entry.pk]} for entry in entries],
         "scan_form": VoucherScanForm() if is_pi else None,
     }
 
@@ -185,6 +193,13 @@ def upload_project_document(request, pk: int):
     return projects.render_project(request, project, typed={FORM_KEY: form})
 
 
+def file_problem(form, nothing_chosen: str) -> str:
+    """What is wrong with the file (empty, too long a name), or that none was chosen."""
+    if "file" in form.files:
+        return " ".join(form.errors.get("file", [])) or nothing_chosen
+    return nothing_chosen
+
+
 @login_required
 @require_POST
 def upload_audit_report(request, pk: int):
@@ -194,7 +209,7 @@ def upload_audit_report(request, pk: int):
         raise PermissionDenied
     form = AuditReportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose the audit report to attach."))
+        messages.error(request, file_problem(form, _("Choose the audit report to attach.")))
     else:
         attempt(
             request,
@@ -241,7 +256,7 @@ def upload_voucher_scan(request, pk: int, expenditure_id: int):
     entry = get_object_or_404(project.expenditures.all(), pk=expenditure_id)
     form = VoucherScanForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose the scan to attach."))
+        messages.error(request, file_problem(form, _("Choose the scan to attach.")))
     else:
         attempt(
             request,

@@ -52,6 +52,8 @@ def import_expenditures(request, pk: int):
             _("%(new)d entries imported, %(old)d already there.")
             % {"new": outcome.imported, "old": outcome.already_there},
         )
+    for warning in outcome.warnings:  # spending beyond disbursed or budget (issue 9)
+        messages.warning(request, warning)
     return redirect("project-funds", pk=pk)
 
 

@@ -2,10 +2,12 @@
 answers a qualified audit opinion's findings; the audit opinion is shown where each decides.
 
 Who sees what: staff, the leader and the integrity officer see everything (the draw,
-every vote and opinion, the rule's result); a drawn member sees the audit opinion and
-findings, the tech report, the fund trail summary and their own verdict; the PI sees
-the audit opinion and findings (to answer them) and the panel's remarks and deadline
-after a reconsideration, never the members' names or votes.
+every vote and opinion, the rule's result); a drawn member sees the audit opinion,
+findings and report file (and the PI's answer), the tech report and its full text, the
+acceptance materials, the task contract's targets against achieved, the fund trail
+summary and their own verdict, never the others'; the PI sees the audit opinion and
+findings (to answer them) and the panel's remarks and deadline after a reconsideration,
+never the members' names or votes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
-from documents.attachments import current_documents
+from documents.attachments import current_documents, versions_of
 from funding.expert_draw import EXCLUSIONS
 from funding.services import fund_trail
 from funding.states import ProjectStatus
@@ -95,6 +97,8 @@ def acceptance_panel_context(user, project, typed: dict) -> dict:
             ),
             "funds": fund_trail(project) if is_member else None,
             "report": getattr(project, "report", None) if is_member else None,
+            # The papers the verdict rests on, where it is given (issue 8).
+            "papers": acceptance_papers(project) if panel and (decider or is_member) else None,
         },
         "audit_section": {
             "engagement": engagement if shows_audit else None,
@@ -109,6 +113,17 @@ def acceptance_panel_context(user, project, typed: dict) -> dict:
 
 
 _ANSWERABLE = (ProjectStatus.UNDER_ACCEPTANCE, ProjectStatus.RECONSIDERATION)
+
+
+def acceptance_papers(project) -> dict:
+    """The full tech report, every acceptance material the PI filed (each upload a paper
+    of its own, newest first) and the signed task contract, as the panel reads them."""
+    materials = versions_of(project, "acceptance_material").filter(removed_at__isnull=True)
+    return {
+        "report_file": current_documents(project, "tech_report").first(),
+        "materials": list(materials),
+        "signed_contract": current_documents(project, "task_contract_signed").first(),
+    }
 
 
 def _excluded(panel) -> list[tuple[str, int]]:

@@ -7,7 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
-from funding.adjustments import decide_adjustment, request_adjustment
+from funding.adjustments import (
+    adjustment_rows,
+    decide_adjustment,
+    request_adjustment,
+    withdraw_adjustment,
+)
+from funding.flags import spending_warnings
 from funding.models import BudgetAdjustment
 from funding.services import (
     EDITABLE_STATES,
@@ -86,6 +92,7 @@ def render_project(
             **objection_section(project, request.user, typed or {}),  # public notice
             **pool_context(request, project, review_form),  # draw, reviews, summary
             **papers.documents_section(request, project, typed or {}),  # issue 8
+            **pending_adjustments_section(request.user, project),  # issue 9
         },
     )
 
@@ -125,7 +132,16 @@ def funds_page(request, pk: int):
             _("The expenditure has been recorded."),
         )
         if recorded is not FAILED:
+            # Beyond what was disbursed or budgeted: recorded, with a warning (issue 9).
+            for warning in spending_warnings(project):
+                messages.warning(request, warning.message)
             return redirect("project-funds", pk=pk)
+    return render_funds(request, project, form)
+
+
+def render_funds(request, project, form, adjustment_form=None):
+    """The fund trail page; a refused adjustment (`adjustment_form`) comes back as typed."""
+    is_pi = request.user.pk == project.pi_id
     return render(
         request,
         "workflows/funds.html",
@@ -133,9 +149,9 @@ def funds_page(request, pk: int):
             "project": project,
             "trail": fund_trail(project),
             "form": form,
-            "adjustment_form": AdjustmentForm() if is_pi else None,
+            "adjustment_form": adjustment_form or (AdjustmentForm() if is_pi else None),
             "import_form": LedgerImportForm() if is_pi else None,
-            "adjustments": project.adjustments.select_related("requested_by"),
+            "adjustments": adjustment_rows(project, request.user),
             "can_decide": has_role(request.user, Role.STAFF),
             **papers.voucher_scans_section(request, project),  # scans per entry (issue 8)
         },
@@ -159,6 +175,17 @@ def submit_progress_report(request, pk: int, report_id: int):
     return redirect("project", pk=pk)
 
 
+def pending_adjustments_section(user, project) -> dict:
+    """The project page's pending budget adjustments, for those who keep or see its
+    books: the unit officer decides them there, the PI may withdraw them."""
+    if not can_see_fund_trail(user, project):
+        return {"pending_adjustments": []}
+    pending = BudgetAdjustment.Status.PENDING
+    return {
+        "pending_adjustments": [r for r in adjustment_rows(project, user) if r.status == pending]
+    }
+
+
 @login_required
 @require_POST
 def request_budget_adjustment(request, pk: int):
@@ -166,9 +193,9 @@ def request_budget_adjustment(request, pk: int):
     form = AdjustmentForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose two lines, an amount above zero and a reason."))
-        return redirect("project-funds", pk=pk)
+        return _funds_as_typed(request, project, form)
     data = form.cleaned_data
-    attempt(
+    done = attempt(
         request,
         lambda: request_adjustment(
             project,
@@ -180,7 +207,19 @@ def request_budget_adjustment(request, pk: int):
         ),
         _("The budget adjustment has been recorded."),
     )
+    if done is FAILED:  # refused: the form comes back as typed, the message says why
+        return _funds_as_typed(request, project, form)
     return redirect("project-funds", pk=pk)
+
+
+def _funds_as_typed(request, project, form):
+    if not can_see_fund_trail(request.user, project):
+        raise PermissionDenied
+    return render_funds(request, project, None, adjustment_form=form)
+
+
+# What the buttons of a pending adjustment send: the unit decides, the PI withdraws.
+ADJUSTMENT_ANSWERS = {"approve", "reject", "withdraw"}
 
 
 @login_required
@@ -188,8 +227,28 @@ def request_budget_adjustment(request, pk: int):
 def decide_budget_adjustment(request, pk: int, adjustment_id: int):
     project = visible_project(request, pk)
     adjustment = get_object_or_404(BudgetAdjustment, pk=adjustment_id, project=project)
-    approve = request.POST.get("decision") == "approve"
-    attempt(request, lambda: decide_adjustment(adjustment, request.user, approve=approve))
+    answer = request.POST.get("decision")
+    if answer not in ADJUSTMENT_ANSWERS:
+        messages.error(request, _("Approve, refuse or withdraw the adjustment."))
+    elif answer == "withdraw":
+        attempt(
+            request,
+            lambda: withdraw_adjustment(adjustment, request.user),
+            _("The budget adjustment has been withdrawn."),
+        )
+    else:
+        approve = answer == "approve"
+        attempt(
+            request,
+            lambda: decide_adjustment(adjustment, request.user, approve=approve),
+            _("The budget adjustment has been approved.")
+            if approve
+            else _("The budget adjustment has been refused."),
+        )
+    if request.POST.get("back") == "project":
+        return redirect("project", pk=pk)
+    if not can_see_fund_trail(request.user, project):
+        return redirect("project", pk=pk)
     return redirect("project-funds", pk=pk)
 
 

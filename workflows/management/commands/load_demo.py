@@ -22,6 +22,7 @@ from workflows import demo
 from workflows.actions import perform, submit_expert_review
 from workflows.demo import DEMO_PASSWORD, USERS
 from workflows.reviewing import declare_no_conflict, decline_review
+from workplan import demo as workplan_demo
 
 # (title, applicant, amount, main-path state to reach, then side action or None)
 PROJECTS = [
@@ -133,25 +134,7 @@ class Command(BaseCommand):
         county = demo.create_county()
         demo.set_demo_criteria(county)  # the call's scoring criteria (issue 7)
         u = county.users
-        for title, applicant, amount, state, side in PROJECTS:
-            with transaction.atomic():
-                project = demo.draft_project(county, applicant, title, amount)
-            if state in SPENT_STATES:  # it ran: show a fund trail with real vouchers
-                project = demo.advance(county, project, S.IN_PROGRESS)
-                self._spend(project)
-            project = demo.advance(county, project, state)
-            if side:
-                name, who, kwargs = side
-                if name == "draw":
-                    self._draw_and_review(county, project)
-                    continue
-                actor = project.pi if who == "applicant" else u[who]
-                if name == "conclude_acceptance":  # the drawn panel finds targets unmet
-                    unmet = "部分考核指标未完成。"
-                    demo.hold_panel_vote(county, project, task=False, opinion=unmet)
-                    kwargs = {"review": self._review(kwargs)}
-                perform(project.pk, name, actor, **kwargs)
-        demo.objections_on_notice(county)  # one objection open, one dismissed
+        # Filed before the terminated project (below) made its unit owe a recovery (追回).
         # Ended seven months ago and never asked for acceptance: the overview flags it.
         today = timezone.localdate()
         late = demo.draft_project(
@@ -178,6 +161,27 @@ class Command(BaseCommand):
             perform(refused.pk, "submit", refused.pi, commitment=True)
         except VetoRefused:
             pass
+        for title, applicant, amount, state, side in PROJECTS:
+            with transaction.atomic():
+                project = demo.draft_project(county, applicant, title, amount)
+            if state in SPENT_STATES:  # it ran: show a fund trail with real vouchers
+                project = demo.advance(county, project, S.IN_PROGRESS)
+                self._spend(project)
+            project = demo.advance(county, project, state)
+            if side:
+                name, who, kwargs = side
+                if name == "draw":
+                    self._draw_and_review(county, project)
+                    continue
+                actor = project.pi if who == "applicant" else u[who]
+                if name == "conclude_acceptance":  # the drawn panel finds targets unmet
+                    unmet = "部分考核指标未完成。"
+                    demo.hold_panel_vote(county, project, task=False, opinion=unmet)
+                    kwargs = {"review": self._review(kwargs)}
+                perform(project.pk, name, actor, **kwargs)
+                if name == "terminate":  # part of the recovery refunded, the rest owed
+                    demo.refund_part_of_recovery(county, project)
+        demo.objections_on_notice(county)  # one objection open, one dismissed
         # A published random inspection with one result.
         draw = draw_inspections(u["staff"], 1, 1, seed="2026-demo")
         record_result(
@@ -202,6 +206,7 @@ class Command(BaseCommand):
         )
         take_step(case.pk, "accept", u["integrity"])
         self._release_opinions(county)
+        workplan_demo.fill_year(u["leader"], u["staff"])  # targets, months, upward (issue 11)
 
     def _draw_and_review(self, county, project):
         """Staff draw three reviewers over two fields; the first declares no conflict and

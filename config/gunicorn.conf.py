@@ -1,0 +1,65 @@
+"""gunicorn's settings for the production server (`make serve`, deploy/kjjg-web.service).
+
+    .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi:application
+
+Every value can be changed through the environment (GUNICORN_*) without editing this file.
+Chosen from the measurement in docs/performance.md ("Production server"): gthread workers,
+2 × cores + 1 processes of 4 threads each. A sign-in hashes the password for about 0.3 s
+of CPU; hashlib releases the GIL while it does, so the threads of one process hash on
+several cores while the other threads keep serving pages, and a slow client or a large
+upload holds one thread, not a whole process.
+"""
+
+import os
+
+_cores = os.cpu_count() or 1
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# Behind the TLS proxy on the same machine (deploy/nginx/kjjg.conf); in a container,
+# GUNICORN_BIND=0.0.0.0:8000. `make serve` passes -b $(HOST):$(PORT), which wins.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = _env_int("GUNICORN_WORKERS", 2 * _cores + 1)
+threads = _env_int("GUNICORN_THREADS", 4)
+# Connections waiting for a worker; the proxy queues the rest.
+backlog = 2048
+
+# gthread: a worker that stops reporting for this long (not a slow request) is restarted.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+# On a restart or a new release (HUP), requests in flight get this long to finish.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Idle keep-alive connections from the proxy stay open this long (seconds).
+keepalive = 5
+# A worker is replaced after this many requests (and some jitter), so any slow leak of
+# memory (WeasyPrint, pyHanko) never builds up.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = 200
+
+# The request line and headers stay within gunicorn's defaults. gunicorn has no limit on
+# the size of a request body: the proxy in front enforces it (client_max_body_size 25m,
+# above DOCUMENT_MAX_BYTES of 20 MiB and the ledger import's 5 MiB), and Django checks
+# every limit again after reading. Never expose gunicorn without that proxy.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Only the proxy on this machine (or the compose network, GUNICORN_FORWARDED_ALLOW_IPS)
+# may tell gunicorn the scheme; Django itself reads X-Forwarded-Proto (DJANGO_SECURE) and
+# the client address (SIGN_IN_PROXY_COUNT).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Logs to the console (journald or docker). The access log gives the client as the proxy
+# saw it (X-Forwarded-For), the status, the size and the time taken in milliseconds; no
+# cookies, no referrer query strings beyond the request line itself.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+proc_name = "kjjg-web"
+# Heartbeat files in memory, not on a disk that may stall (the container's /tmp may be one).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
