@@ -8,7 +8,7 @@ APT_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 gettext chromium poppler-util
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench lint system-packages deps messages fonts serve clean
+.PHONY: demo test bench lint system-packages deps messages fonts serve backup restore clean
 
 # Debian packages: the CJK font for certificates, gettext for translations,
 # Chromium for browser tests. Installed only when absent.
@@ -48,6 +48,27 @@ test: deps messages fonts
 
 bench: deps messages fonts
 	$(BIN)/python bench/run.py
+
+# The production server: gunicorn (config/gunicorn.conf.py) on $(HOST):$(PORT) with the
+# settings of the environment (or .env), DJANGO_DEBUG off and DJANGO_SECURE on unless set
+# to 0 (`make serve DJANGO_SECURE=0` tries it without TLS). Secure, `check --deploy` must pass.
+serve: export DJANGO_DEBUG := 0
+serve: export DJANGO_SECURE ?= 1
+serve: deps messages fonts
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	case "$$DJANGO_SECURE" in 0|false|False|no|off) ;; *) $(BIN)/python manage.py check --deploy --fail-level WARNING ;; esac
+	exec $(BIN)/gunicorn --config config/gunicorn.conf.py --bind $(HOST):$(PORT) config.wsgi:application
+
+# The database and every stored file, with SHA-256 sums, into BACKUP_DIR (var/backups).
+backup: deps
+	$(BIN)/python manage.py backup
+
+# make restore BACKUP=var/backups/<timestamp> [FORCE=1]: into the configured database and
+# storage (a new, empty database unless FORCE), then the trail is verified.
+restore: deps
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<timestamp> [FORCE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)" $(if $(FORCE),--force)
+	$(BIN)/python manage.py verify_trail
 
 lint: deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -105,7 +105,9 @@ def _run(args, db, source: Path, size: int) -> int:
     call_command("migrate", verbosity=0)
     county = demo.create_county()
     first, second = (
-        demo.advance(county, demo.draft_project(county, "applicant", title, "600000"), S.IN_PROGRESS)
+        demo.advance(
+            county, demo.draft_project(county, "applicant", title, "600000"), S.IN_PROGRESS
+        )
         for title in ("导入基准项目一", "导入基准项目二")
     )
     print(

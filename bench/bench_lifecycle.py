@@ -16,6 +16,12 @@ when DATABASE_URL points at PostgreSQL. The demo database is never touched.
     .venv/bin/python bench/bench_lifecycle.py [--n 200] [--explain-queries [all]]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjjg_bench .venv/bin/python bench/...
 
+The floor: for each transition, the SQL of one call (what runs on its commit included) is
+captured from a rehearsal rolled back, then replayed ``--replay`` times through the raw
+DB-API cursor, each time in a transaction rolled back, plus the cost of one committed
+write (the replay cannot commit). ``ms`` over ``floor ms`` is then what Python costs:
+Django, viewflow and our code, beside the database's own share, measured in the same run.
+
 Counted statements are those Django sends through its cursor (SELECT, INSERT, UPDATE,
 SAVEPOINT ...). Transaction control (BEGIN, COMMIT, ROLLBACK) is left out of the counts:
 Django logs it on SQLite but PostgreSQL's driver opens the transaction implicitly, so
@@ -57,6 +63,13 @@ def _parse_args(argv=None):
         action="store_true",
         help="reload the acting user before every call, as a web request does "
         "(adds the role lookup that is otherwise cached on the user object)",
+    )
+    parser.add_argument(
+        "--replay",
+        type=int,
+        default=30,
+        metavar="N",
+        help="replay the SQL of one call of each transition N times for the floor (0: skip)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
     return parser.parse_args(argv)
@@ -137,6 +150,8 @@ class Stats:
         self.queries: dict[str, list[int]] = defaultdict(list)
         self.worst_sql: dict[str, list[str]] = {}
         self.order: list[str] = []
+        self.floor: dict[str, dict] = {}  # name -> the replay of one call's SQL
+        self.commit_s = 0.0  # one committed write, which a replay cannot include
 
     def add(self, name: str, seconds: float, captured: list[dict]) -> None:
         if name not in self.order:
@@ -150,35 +165,61 @@ class Stats:
         self.seconds[name].append(seconds)
         self.queries[name].append(count)
 
+    def add_floor(self, name: str, statements: list[str], replays: list[float]) -> None:
+        self.floor[name] = {
+            "statements": len(statements),
+            "ms_replay": round(1000 * statistics.median(replays), 3),
+        }
+
+    def floor_ms(self, name: str) -> float | None:
+        floor = self.floor.get(name)
+        return None if floor is None else floor["ms_replay"] + 1000 * self.commit_s
+
     def rows(self, names=None) -> list[dict]:
         out = []
         for name in names or self.order:
             secs, qs = self.seconds[name], self.queries[name]
-            out.append(
-                {
-                    "name": name,
-                    "calls": len(qs),
-                    "queries_max": max(qs),
-                    "queries_median": statistics.median_low(qs),
-                    "queries_mean": round(statistics.fmean(qs), 2),
-                    "ms_mean": round(1000 * statistics.fmean(secs), 3),
-                    "ms_p95": round(1000 * _percentile(secs, 95), 3),
-                    "per_s": round(len(secs) / sum(secs), 1),
+            row = {
+                "name": name,
+                "calls": len(qs),
+                "queries_max": max(qs),
+                "queries_median": statistics.median_low(qs),
+                "queries_mean": round(statistics.fmean(qs), 2),
+                "ms_mean": round(1000 * statistics.fmean(secs), 3),
+                "ms_p95": round(1000 * _percentile(secs, 95), 3),
+                "per_s": round(len(secs) / sum(secs), 1),
+            }
+            floor_ms = self.floor_ms(name)
+            if floor_ms is not None:
+                row["floor"] = {
+                    **self.floor[name],
+                    "ms": round(floor_ms, 3),
+                    "per_s": round(1000 / floor_ms, 1),
+                    "ratio": round(row["ms_mean"] / floor_ms, 2),
                 }
-            )
+            out.append(row)
         return out
 
     def overall(self, names=None) -> dict:
         names = names or self.order
         secs = [s for n in names for s in self.seconds[n]]
         qs = [q for n in names for q in self.queries[n]]
-        return {
+        overall = {
             "calls": len(qs),
             "queries_mean": round(statistics.fmean(qs), 2),
             "queries_max": max(qs),
             "per_s": round(len(secs) / sum(secs), 1),
             "seconds": round(sum(secs), 3),
         }
+        if all(n in self.floor for n in names):
+            # The same mix of calls, each at its replay's time.
+            floor_s = sum(len(self.seconds[n]) * self.floor_ms(n) / 1000 for n in names)
+            overall["floor"] = {
+                "per_s": round(len(secs) / floor_s, 1),
+                "commit_ms": round(1000 * self.commit_s, 3),
+                "ratio": round(sum(secs) / floor_s, 2),
+            }
+        return overall
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -191,6 +232,9 @@ def _print_table(title: str, rows: list[dict], overall: dict) -> None:
     print(f"\n{title}")
     header = f"{'transition':<24}{'calls':>7}{'q max':>7}{'q med':>7}{'q mean':>8}{'ms mean':>10}"
     header += f"{'ms p95':>9}{'per s':>9}"
+    floors = all("floor" in r for r in rows)
+    if floors:
+        header += f"{'floor ms':>10}{'floor/s':>9}{'x floor':>9}"
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -199,15 +243,23 @@ def _print_table(title: str, rows: list[dict], overall: dict) -> None:
             flag = "  > target (always)"
         elif flag:
             flag = "  > target (some calls)" if r["queries_median"] < r["queries_max"] else flag
+        floor = ""
+        if floors:
+            f = r["floor"]
+            floor = f"{f['ms']:>10}{f['per_s']:>9}{f['ratio']:>9}"
         print(
             f"{r['name']:<24}{r['calls']:>7}{r['queries_max']:>7}{r['queries_median']:>7}"
             f"{r['queries_mean']:>8}"
-            f"{r['ms_mean']:>10}{r['ms_p95']:>9}{r['per_s']:>9}{flag}"
+            f"{r['ms_mean']:>10}{r['ms_p95']:>9}{r['per_s']:>9}{floor}{flag}"
         )
     print("-" * len(header))
+    floor = ""
+    if "floor" in overall:
+        f = overall["floor"]
+        floor = f"{'':>10}{f['per_s']:>9}{f['ratio']:>9}"
     print(
         f"{'all':<24}{overall['calls']:>7}{overall['queries_max']:>7}{'':>7}"
-        f"{overall['queries_mean']:>8}{'':>10}{'':>9}{overall['per_s']:>9}"
+        f"{overall['queries_mean']:>8}{'':>10}{'':>9}{overall['per_s']:>9}{floor}"
     )
 
 
@@ -220,6 +272,80 @@ def _print_sql(title: str, stats: Stats, mode: str) -> None:
         for i, sql in enumerate(worst, 1):
             sql = " ".join(sql.split())
             print(f"  {i:>2}. {sql if len(sql) <= 400 else sql[:400] + ' …'}")
+
+
+# --- the floor: the same SQL, replayed ---------------------------------------------------
+
+
+def _is_savepoint(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+
+
+def rehearse(connection, call, *args, **kwargs) -> list[str]:
+    """The SQL one call sends, what runs on its commit included, from a run rolled back.
+
+    The call runs inside an outer transaction, so its own block is a savepoint (not sent
+    by the real call: dropped here); its on-commit callbacks run before the rollback,
+    where their blocks are savepoints too (BEGIN/COMMIT in the real call, not counted)."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        call(*args, **kwargs)
+        in_call = len(ctx.captured_queries)
+        for _sids, func, _robust in list(connection.run_on_commit):
+            func()
+        transaction.set_rollback(True)
+    statements = [q["sql"] for q in ctx.captured_queries]
+    statements = [q for q in statements if q.strip().upper() not in _TX_CONTROL]
+    own = statements[0] if statements and _is_savepoint(statements[0]) else None
+    own_release = "RELEASE " + own if own else None
+    return [
+        sql
+        for i, sql in enumerate(statements)
+        if sql not in (own, own_release) and not (i >= in_call and _is_savepoint(sql))
+    ]
+
+
+def replay(connection, statements: list[str], times: int) -> list[float]:
+    """Seconds per replay of `statements` through the raw DB-API cursor (no Django, no
+    model code), each replay in a transaction rolled back, so every one starts from the
+    same data. Rows are fetched, as Django would."""
+    raw = connection.connection  # in autocommit: BEGIN/ROLLBACK are ours
+    cursor = raw.cursor()
+    seconds = []
+    try:
+        for _ in range(times):
+            start = time.perf_counter()
+            cursor.execute("BEGIN")
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            cursor.execute("ROLLBACK")
+            seconds.append(time.perf_counter() - start)
+    finally:
+        cursor.close()
+    return seconds
+
+
+def commit_seconds(connection, times: int = 200) -> float:
+    """Median time of one tiny committed write: the log flush a replay cannot include."""
+    cursor = connection.connection.cursor()
+    cursor.execute("CREATE TABLE bench_commit (n integer)")  # the throwaway database's
+    seconds = []
+    try:
+        for n in range(times):
+            start = time.perf_counter()
+            cursor.execute("BEGIN")
+            cursor.execute(f"INSERT INTO bench_commit VALUES ({n})")
+            cursor.execute("COMMIT")
+            seconds.append(time.perf_counter() - start)
+    finally:
+        cursor.execute("DROP TABLE bench_commit")
+        cursor.close()
+    return statistics.median(seconds)
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -247,6 +373,7 @@ def _run(args, db) -> int:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
+    from django.urls import get_resolver
 
     from accounts.models import User
     from funding import services as funding
@@ -271,6 +398,9 @@ def _run(args, db) -> int:
         return projects
 
     fire_set, perform_set = make_projects("基准状态机"), make_projects("基准流程")
+    # Loaded as in a running server: the first notification links to a page, and the
+    # URLconf it loads imports the PDF engine (seconds, once), inside the first call.
+    get_resolver().reverse_dict  # noqa: B018
     setup_s = time.perf_counter() - t0
     version = _db_version(connection)
     print(f"bench_lifecycle: {db.vendor} {version}, {args.n} projects per set", end="")
@@ -288,6 +418,10 @@ def _run(args, db) -> int:
                 step, actor, kw = demo.prepare_step(
                     county, project, name, who, kwargs, reviews=False
                 )
+                if args.replay and i == len(projects) - 1:  # caches as warm as for the others
+                    rehearsal_actor = User.objects.get(pk=actor.pk) if args.fresh_actors else actor
+                    sql = rehearse(connection, call, project.pk, step, rehearsal_actor, **kw)
+                    stats.add_floor(step, sql, replay(connection, sql, args.replay))
                 if args.fresh_actors:
                     actor = User.objects.get(pk=actor.pk)
                 connection.queries_log.clear()  # a full log would make the capture empty
@@ -309,6 +443,8 @@ def _run(args, db) -> int:
             )
 
     fire_stats = Stats()
+    if args.replay:
+        fire_stats.commit_s = commit_seconds(connection)
     walk(fire_set, fire, fire_stats, review_direct)
 
     # 2. Transition plus the viewflow inbox bookkeeping.
@@ -325,6 +461,7 @@ def _run(args, db) -> int:
         review_stats.add("submit_expert_review", elapsed, ctx.captured_queries)
 
     perform_stats = Stats()
+    perform_stats.commit_s = fire_stats.commit_s
     walk(perform_set, perform, perform_stats, review_action)
 
     from trail.services import verify_chain
@@ -355,6 +492,12 @@ def _run(args, db) -> int:
         + (f"Over the target: {', '.join(over)}." if over else "Every transition meets it.")
     )
     print("Counts exclude BEGIN/COMMIT/ROLLBACK; timings include Django's query capture.")
+    if args.replay:
+        print(
+            f"floor: the SQL of one call per transition replayed raw ({args.replay} times, "
+            f"median) plus one committed write ({1000 * fire_stats.commit_s:.3f} ms); "
+            "x floor: the call's mean time over it."
+        )
     if args.fresh_actors:
         print("Actors reloaded before every call (role lookup not cached).")
     if problems:
@@ -369,6 +512,7 @@ def _run(args, db) -> int:
         "database": {"vendor": db.vendor, "version": version},
         "projects_per_set": args.n,
         "fresh_actors": args.fresh_actors,
+        "replays": args.replay,
         "target_queries_per_transition": TARGET_QUERIES,
         "fire": {"overall": fire_stats.overall(), "transitions": fire_stats.rows(names)},
         "perform": {"overall": perform_stats.overall(), "actions": perform_stats.rows(names)},

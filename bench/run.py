@@ -27,6 +27,11 @@ BENCHES = [
     ("lifecycle", ROOT / "bench" / "bench_lifecycle.py"),
     ("certificate_pdf", ROOT / "bench" / "bench_certificate_pdf.py"),
     ("uploads", ROOT / "bench" / "bench_uploads.py"),
+    ("pages", ROOT / "bench" / "bench_pages.py"),  # the listing pages at 100,000 projects
+    ("server", ROOT / "bench" / "bench_server.py"),  # gunicorn's sizing, 50 sign-ins at once
+    ("rush", ROOT / "bench" / "bench_rush.py"),  # 200 applicants submit at once (issue 10)
+    ("fund_trail", ROOT / "bench" / "bench_fund_trail.py"),  # 100,000 vouchers on one page
+    ("ledger_import", ROOT / "bench" / "bench_ledger_import.py"),  # 100,000 rows imported
 ]
 
 

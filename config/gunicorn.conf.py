@@ -3,11 +3,13 @@
     .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi:application
 
 Every value can be changed through the environment (GUNICORN_*) without editing this file.
-Chosen from the measurement in docs/performance.md ("Production server"): gthread workers,
-2 × cores + 1 processes of 4 threads each. A sign-in hashes the password for about 0.3 s
-of CPU; hashlib releases the GIL while it does, so the threads of one process hash on
-several cores while the other threads keep serving pages, and a slow client or a large
-upload holds one thread, not a whole process.
+Chosen with the measurement in docs/performance.md ("Production server", 2026-11-26):
+gthread workers, cores + 1 processes of 8 threads each. A sign-in hashes the password for
+about 0.23 s of CPU and hashlib releases the GIL while it does, so the threads of one
+process hash on several cores while other threads keep serving pages; the rest of a
+request holds the GIL, hence at least one process per core. Sync workers made every page
+wait behind whole sign-ins (page median 4 s against 1–3 s); the same CPU went into every
+configuration, and each process costs ~155 MB, so more processes bought nothing.
 """
 
 import os
@@ -24,8 +26,8 @@ def _env_int(name: str, default: int) -> int:
 # GUNICORN_BIND=0.0.0.0:8000. `make serve` passes -b $(HOST):$(PORT), which wins.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = _env_int("GUNICORN_WORKERS", 2 * _cores + 1)
-threads = _env_int("GUNICORN_THREADS", 4)
+workers = _env_int("GUNICORN_WORKERS", _cores + 1)
+threads = _env_int("GUNICORN_THREADS", 8)
 # Connections waiting for a worker; the proxy queues the rest.
 backlog = 2048
 
@@ -63,3 +65,11 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%
 proc_name = "kjjg-web"
 # Heartbeat files in memory, not on a disk that may stall (the container's /tmp may be one).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def post_worker_init(worker):
+    """Import every view (through the URLconf) before the first request, not during it:
+    otherwise the first request to each new worker waits a second or two for the imports."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point

@@ -1,16 +1,19 @@
 """Large ledger imports as background jobs: the request reads the first rows and, when
 the file has more than LEDGER_IMPORT_SYNC_ROWS, stores it and queues a Celery task that
-reads it whole and then writes it with the same service as a small file."""
+reads it whole and then writes it with the same service as a small file. The file is
+handed over open (an upload, the stored file) and streamed, never read into memory whole."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -34,7 +37,7 @@ PROBLEMS_KEPT = 200  # row problems stored on a job; the count says how many the
 
 
 def start_ledger_import(
-    project: Project, by, content: bytes, filename: str
+    project: Project, by, content: bytes | IO[bytes], filename: str
 ) -> ImportResult | LedgerImportJob:
     """Import a small file at once; hand a large one to a job (returned) to follow."""
     check_may_import(project, by)
@@ -47,20 +50,25 @@ def start_ledger_import(
     return write_ledger(project, by, parsed)
 
 
-def queue_ledger_import(project: Project, by, content: bytes, filename: str) -> LedgerImportJob:
+def queue_ledger_import(
+    project: Project, by, content: bytes | IO[bytes], filename: str
+) -> LedgerImportJob:
     """Store the file and queue its task. Call it outside a transaction: a worker must
     find the job row."""
     from .tasks import run_ledger_import_job
 
+    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    stream.seek(0)
     job = LedgerImportJob(
         project=project,
         started_by=by,
         filename=clean_filename(filename),
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=hashlib.file_digest(stream, "sha256").hexdigest(),
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
+    stream.seek(0)
     try:
-        job.upload.save("upload", ContentFile(content), save=False)
+        job.upload.save("upload", File(stream), save=False)
     except OSError as error:
         logger.exception("a ledger export could not be stored")
         raise ValidationError(_("The file could not be stored; try again later.")) from error
@@ -87,10 +95,9 @@ def run_ledger_import(job_id: int) -> str:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
             with job.upload.open("rb") as stored:
-                content = stored.read()
-            parsed = parse_ledger(
-                content, job.filename, on_progress=functools.partial(_progress, job.pk)
-            )
+                parsed = parse_ledger(
+                    stored, job.filename, on_progress=functools.partial(_progress, job.pk)
+                )
             _finish(job.pk, parsed)
         except (PermissionDenied, ValidationError) as refused:
             _fail(job.pk, " ".join(_messages(refused)))

@@ -1,16 +1,22 @@
 """Reading a ledger export's rows as text, one row at a time, within the upload limits.
 
-CSV (UTF-8 or GBK) through the csv module; XLSX through openpyxl in read-only mode, and
-only after its archive has been judged by its directory (`check_xlsx_archive`).
+CSV (UTF-8 or GBK) through the csv module, streamed: the file is read once in chunks to
+judge its encoding (and take its digest), then decoded as the rows are read, never held
+whole (issue 10). XLSX through openpyxl in read-only mode, and only after its archive has
+been judged by its directory (`check_xlsx_archive`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
+import hashlib
 import io
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -29,21 +35,27 @@ from .upload_limits import (
 MAX_COLUMNS = 100
 CENT = Decimal("0.01")
 FLOAT_RESIDUE = Decimal("0.000001")  # below a fen's ten-thousandth: binary noise, not money
+CHUNK = 1024 * 1024  # bytes read at a time
 
 
 class LedgerRows:
     """The non-blank rows of an export as (row number, cells), the header first.
 
-    Raises ValidationError at the first limit passed (size, rows, cell length, time).
-    Use it as a context manager: an XLSX workbook stays open while rows are read.
+    `source`: the file's bytes, or a binary file object (an upload, a stored file), read
+    from its start and left open. Raises ValidationError at the first limit passed (size,
+    rows, cell length, time). `sha256`: the file's digest. Use it as a context manager:
+    an XLSX workbook, or the text read from a CSV file, stays open while rows are read.
     """
 
-    def __init__(self, content: bytes, filename: str, limits: UploadLimits):
-        check_file_size(len(content), limits)
+    def __init__(self, source: bytes | IO[bytes], filename: str, limits: UploadLimits):
+        stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+        check_file_size(_size(stream), limits)
         self.limits = limits
-        self._book = None
+        self._book = self._text = None
         name = filename.lower()
         if name.endswith(".xlsx"):
+            content = stream.read()  # the archive is judged whole before openpyxl opens it
+            self.sha256 = hashlib.sha256(content).hexdigest()
             check_xlsx_archive(content, limits)
             self._book, sheet = _open_sheet(content)
             # The sheet's declared size: an estimate for progress, never trusted to stop.
@@ -51,9 +63,12 @@ class LedgerRows:
             sheet.reset_dimensions()
             self._values = _sheet_values(sheet)
         elif name.endswith(".csv"):
-            text = _decode(content)
-            self.expected_rows = text.count("\n")
-            self._values = _csv_values(text, limits)
+            encoding, self.sha256, self.expected_rows = _judge_text(stream)
+            stream.seek(0)
+            self._text = io.TextIOWrapper(
+                io.BufferedReader(_Unclosed(stream), CHUNK), encoding=encoding, newline=""
+            )
+            self._values = _csv_values(self._text, limits)
         else:
             raise ValidationError(_("Upload a .csv or .xlsx file."))
 
@@ -63,12 +78,16 @@ class LedgerRows:
     def __exit__(self, *exc) -> None:
         if self._book is not None:
             self._book.close()
+        if self._text is not None:
+            self._text.close()  # the caller's file stays open
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         deadline, limits, seen = Deadline(self.limits.seconds), self.limits, 0
+        longest, clock = limits.max_cell_chars, time.monotonic
         for number, cells in enumerate(self._values, start=1):
-            deadline.check()
-            if any(len(cell) > limits.max_cell_chars for cell in cells):
+            if clock() > deadline.ends:
+                deadline.check()
+            if cells and max(map(len, cells)) > longest:
                 raise cell_too_long(number, limits)
             if not any(cells):
                 continue
@@ -78,19 +97,64 @@ class LedgerRows:
             yield number, cells
 
 
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # finance software often exports GBK
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(_("The file is neither UTF-8 nor GBK text."))
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
 
 
-def _csv_values(text: str, limits: UploadLimits) -> Iterator[list[str]]:
+class _Unclosed(io.RawIOBase):
+    """A file object read through a buffer and a text wrapper, which may close these
+    without closing it."""
+
+    def __init__(self, stream: IO[bytes]):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _judge_text(stream: IO[bytes]) -> tuple[str, str, int]:
+    """One pass over the bytes: the encoding (UTF-8, else GBK, as finance software often
+    exports; else refused, before any row is read), the SHA-256 and the count of lines."""
+    digest, lines = hashlib.sha256(), 0
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+    encoding: str | None = "utf-8-sig"
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        lines += chunk.count(b"\n")
+        if encoding is not None:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                encoding = None
+    try:
+        if encoding is not None:
+            utf8.decode(b"", final=True)
+            return encoding, digest.hexdigest(), lines
+    except UnicodeDecodeError:
+        pass
+    stream.seek(0)
+    gbk = codecs.getincrementaldecoder("gb18030")()
+    try:
+        while chunk := stream.read(CHUNK):
+            gbk.decode(chunk)
+        gbk.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is neither UTF-8 nor GBK text.")) from None
+    return "gb18030", digest.hexdigest(), lines
+
+
+def _csv_values(text: IO[str], limits: UploadLimits) -> Iterator[list[str]]:
     number = 0
     try:
-        for row in csv.reader(io.StringIO(text, newline="")):
+        for row in csv.reader(text):
             number += 1
             yield [cell.strip() for cell in row[:MAX_COLUMNS]]
     except csv.Error as error:

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Value
 from django.urls import reverse
@@ -24,7 +25,7 @@ from trail.services import record
 
 from .amounts import check_amount
 from .budget import budget_problems, check_cap
-from .flags import first_disbursement, fund_trail_flags, spending_warnings
+from .flags import LISTED, Review, first_disbursement, spending_warnings
 from .models import (
     BudgetLine,
     Call,
@@ -364,17 +365,19 @@ def budget_lines_in_order(project: Project) -> list[BudgetLine]:
     return sorted(project.budget_lines.all(), key=lambda line: order.index(line.category))
 
 
-def fund_trail(project: Project) -> dict:
-    """Budget vs disbursed vs spent per category, with every voucher (the auditor's view)."""
-    vouchers = list(project.expenditures.all())  # read once: totals, flags and the list
-    spent: dict[str, Decimal] = {}
-    for voucher in vouchers:
-        spent[voucher.category] = spent.get(voucher.category, Decimal("0.00")) + voucher.amount
-    flags = fund_trail_flags(project, vouchers)
+VOUCHERS_PER_PAGE = 100
+
+
+def fund_trail(project: Project, page: int | str | None = 1) -> dict:
+    """Budget vs disbursed vs spent per category, the red flags (at most LISTED vouchers
+    each) and one page of the vouchers (the auditor's view). Sums and flags come from the
+    database, so the time and the queries do not grow with the number of entries."""
+    review = Review(project, limit=LISTED)
+    ledger = review.ledger
     rows = []
     for line in budget_lines_in_order(project):
         budget = line.current
-        used = spent.get(line.category, Decimal("0.00"))
+        used = ledger.by_category.get(line.category, Decimal("0.00"))
         rows.append(
             {
                 "category": line.get_category_display(),
@@ -383,14 +386,15 @@ def fund_trail(project: Project) -> dict:
                 "overspent": used > budget,
             }
         )
+    vouchers = Paginator(ledger.vouchers(), VOUCHERS_PER_PAGE).get_page(page)
     return {
         "rows": rows,
         "disbursed": project.disbursed_total,
         "approved": project.approved_amount,
-        "spent": sum(spent.values(), Decimal("0.00")),
-        "vouchers": vouchers,
-        "flags": flags,
-        "flagged": {v for flag in flags for v in flag.vouchers},
+        "spent": ledger.spent,
+        "vouchers": vouchers,  # a Page: iterate it, or its paginator for the links
+        "flags": review.flags,
+        "flagged": review.flagged_among(list(vouchers)),  # of the vouchers shown
         "disbursements": list(project.disbursements.order_by("paid_on", "pk")),
         # Due within FIRST_DISBURSEMENT_DAYS of signing; None before the contract.
         "first_disbursement": first_disbursement(project),

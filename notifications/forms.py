@@ -1,9 +1,11 @@
 from django import forms
 
+from accounts.text import BoundedFormMixin
+
 from .models import EmailPreference
 
 
-class EmailPreferenceForm(forms.ModelForm):
+class EmailPreferenceForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = EmailPreference
         fields = ["email_task", "email_return", "email_decision", "email_deadline"]

@@ -2,14 +2,15 @@ import smtplib
 
 from celery import shared_task
 
-# Up to six retries with exponential back-off (about an hour in all, jittered).
+# Up to six retries, waiting 1, 2, 4, 8, 16 then 30 minutes (at most; jittered): an SMTP
+# server down for up to about an hour loses nothing.
 MAX_RETRIES = 6
 
 
 @shared_task(
     bind=True,
     autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
+    retry_backoff=60,
     retry_backoff_max=1800,
     max_retries=MAX_RETRIES,
 )

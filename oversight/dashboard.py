@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from funding.budget import CENT
@@ -45,22 +45,35 @@ def money() -> dict[str, Decimal]:
     return {k: Decimal(v or 0).quantize(CENT) for k, v in amounts.items()}
 
 
-def overdue_acceptance(today: datetime.date | None = None) -> list[Overdue]:
-    """Running projects whose end date passed more than 3 months ago without a request."""
+def late_for_acceptance(today: datetime.date | None = None) -> QuerySet[Project]:
+    """Running projects whose end date passed more than 3 months ago without a request,
+    the most overdue first."""
+    today = today or timezone.localdate()
+    return (
+        Project.objects.filter(
+            status__in=[ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS],
+            end_date__lt=today - ACCEPTANCE_DUE,
+        )
+        .select_related("applicant_org", "pi")
+        .order_by("end_date", "pk")
+    )
+
+
+def overdue_rows(projects, today: datetime.date | None = None) -> list[Overdue]:
     today = today or timezone.localdate()
     seriously_late = months_before(today, settings.ACCEPTANCE_OVERDUE_CASE_MONTHS)
-    late = Project.objects.filter(
-        status__in=[ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS],
-        end_date__lt=today - ACCEPTANCE_DUE,
-    ).select_related("applicant_org", "pi")
     return [
         Overdue(
             project=p,
             days_late=(today - p.end_date - ACCEPTANCE_DUE).days,
             propose_integrity_record=p.end_date < seriously_late,
         )
-        for p in late.order_by("end_date")
+        for p in projects
     ]
+
+
+def overdue_acceptance(today: datetime.date | None = None) -> list[Overdue]:
+    return overdue_rows(late_for_acceptance(today), today)
 
 
 def integrity_watch(today: datetime.date | None = None) -> dict[str, int]:

@@ -57,7 +57,11 @@ def draw_inspections(by, n_projects: int, n_inspectors: int, seed: str = "") -> 
     seed = seed.strip() or secrets.token_hex(8)
     projects, inspectors = redo_draw(seed, population, inspector_pool, n_projects, n_inspectors)
     draw = InspectionDraw.objects.create(
-        seed=seed, population=population, inspector_pool=inspector_pool, drawn_by=by
+        seed=seed,
+        population=population,
+        pool_size=len(population),
+        inspector_pool=inspector_pool,
+        drawn_by=by,
     )
     draw.projects.set(projects)
     draw.inspectors.set(inspectors)

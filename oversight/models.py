@@ -239,6 +239,8 @@ class TechReport(models.Model):
 
     class Meta:
         verbose_name = _("tech report")
+        # The public library of tech reports lists the newest first (issue 10).
+        indexes = [models.Index(fields=["-filed_at"], name="tech_report_newest_first")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(access="open", embargo_until__isnull=True)
@@ -296,6 +298,8 @@ class InspectionDraw(models.Model):
 
     seed = models.CharField(_("seed"), max_length=64)
     population = models.JSONField(_("projects in the pool"), default=list)
+    # Kept beside the pool so a list of draws never loads the pools (issue 10).
+    pool_size = models.PositiveIntegerField(_("projects in the pool, how many"), default=0)
     inspector_pool = models.JSONField(_("inspectors in the pool"), default=list)
     projects = models.ManyToManyField(Project, verbose_name=_("projects drawn"), related_name="+")
     inspectors = models.ManyToManyField(
@@ -349,6 +353,14 @@ class ProgressReport(models.Model):
     class Meta:
         verbose_name = _("progress report")
         ordering = ["due_on"]
+        # The reports still owed, by due date: the overview's and the inbox's (issue 10).
+        indexes = [
+            models.Index(
+                fields=["due_on"],
+                condition=models.Q(submitted_at__isnull=True),
+                name="progress_report_owed_by_due",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["project", "kind", "due_on"], name="report_once")
         ]

@@ -7,12 +7,10 @@ Each step is taken through the pages as the role concerned.
 from __future__ import annotations
 
 import datetime
-import html
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +28,8 @@ from trail.services import history_of
 from workflows import demo
 from workflows.actions import perform
 
+from .pages_support import text
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
@@ -43,12 +43,6 @@ def client(client, settings):
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def text(response) -> str:
-    """The messages and the page, as a reader sees them."""
-    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
-    return html.unescape(said + " " + response.content.decode())
 
 
 def expert(county, n: int, *, org: str | None = None, id_number: str | None = None) -> User:

@@ -297,3 +297,93 @@ def test_two_closures_of_the_same_rectification_at_once_close_it_once(county, dr
     closed = history_of(project).filter(kind=EventKind.RECTIFICATION, data__step="closed")
     assert closed.count() == 1
     assert verify_chain() == []
+
+
+# --- transitions of different projects do not queue behind each other (issue 10) ----------
+
+LOCK_WAIT = "SET lock_timeout = '3s'"  # a wait on another transaction's lock fails, clearly
+
+
+def two_drafts_of_one_call(county):
+    """Two drafts of the same call, organisation and PI: every row they share is one
+    that a lock wider than the project's own would make them queue on."""
+    first = demo.draft_project(county, "applicant", "同一指南 甲", "300000")
+    second = demo.draft_project(county, "applicant", "同一指南 乙", "300000")
+    assert (first.call_id, first.applicant_org_id, first.pi_id) == (
+        second.call_id,
+        second.applicant_org_id,
+        second.pi_id,
+    )
+    return first, second
+
+
+def submit_with_lock_timeout(project, ready, done):
+    """Submit `project` once the other thread holds what it holds; never wait long."""
+    try:
+        assert ready.wait(timeout=10), "the other thread never got its lock"
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_WAIT)  # this thread's own connection, closed after
+        return perform(project.pk, "submit", project.pi, commitment=True)
+    finally:
+        done.set()
+
+
+def test_submissions_of_two_projects_of_one_call_do_not_wait_for_each_other(county):
+    """lock_project locks the project row only, not its call, organisation or PI."""
+    import threading
+
+    from django.db import transaction
+
+    from workflows.lifecycle import lock_project
+
+    first, second = two_drafts_of_one_call(county)
+    ready, done = threading.Event(), threading.Event()
+
+    def hold_the_first():
+        with transaction.atomic():
+            lock_project(first.pk)
+            ready.set()
+            assert done.wait(timeout=15), "the second submission never finished"
+        return "held"
+
+    held, submitted = race(hold_the_first, lambda: submit_with_lock_timeout(second, ready, done))
+
+    assert held == "held"
+    assert not isinstance(submitted, Exception), submitted  # no lock timeout
+    assert submitted.status == S.UNIT_REVIEW
+    assert verify_chain() == []
+
+
+def test_a_transition_holds_the_trail_head_only_as_it_commits(county):
+    """The trail event of a perform() is appended last: while one transition is past
+    its change but not yet committed, another project's submission goes through."""
+    import threading
+
+    from django.db import transaction
+
+    from trail.buffer import hold_events
+    from workflows.lifecycle import fire_locked, lock_project
+
+    first, second = two_drafts_of_one_call(county)
+    ready, done = threading.Event(), threading.Event()
+
+    def submit_the_first_slowly():
+        with transaction.atomic(), hold_events():  # as perform() does
+            project = lock_project(first.pk)
+            fire_locked(project, "submit", project.pi, commitment=True)
+            ready.set()  # changed and recorded, not committed: the bookkeeping's turn
+            assert done.wait(timeout=15), "the second submission never finished"
+        return project
+
+    slow, fast = race(
+        submit_the_first_slowly, lambda: submit_with_lock_timeout(second, ready, done)
+    )
+
+    assert not isinstance(fast, Exception), fast  # it did not wait for the chain head
+    assert not isinstance(slow, Exception), slow
+    assert fast.status == slow.status == S.UNIT_REVIEW
+    # The first to commit is first in the chain, whichever transition began first.
+    fast_event = transition_events(second, "submit").get()
+    slow_event = transition_events(first, "submit").get()
+    assert fast_event.seq < slow_event.seq
+    assert verify_chain() == []

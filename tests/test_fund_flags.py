@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from funding.flags import fund_trail_flags
 from funding.services import record_expenditure
@@ -134,7 +135,9 @@ def test_spending_beyond_what_was_disbursed_is_flagged_from_the_voucher_past_it(
     spend_in(running, "JZ-3", "20000.00", "labour", days_after_start=30)
     spend_in(running, "JZ-4", "5000.00", "labour", days_after_start=40)
     assert kinds(running)["spent_beyond_disbursed"] == ["JZ-3", "JZ-4"]
-    (flag,) = [f for f in fund_trail_flags(running) if f.kind == "spent_beyond_disbursed"]
+    with translation.override("en"):
+        flags = fund_trail_flags(running)
+    (flag,) = [f for f in flags if f.kind == "spent_beyond_disbursed"]
     assert "375000.00 yuan spent, 15000.00 yuan more than the 360000.00 yuan disbursed" in (
         flag.message
     )

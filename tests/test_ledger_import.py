@@ -259,3 +259,62 @@ def test_a_workbook_of_more_rows_than_the_default_threshold_goes_through_a_job(
 
     assert "600 of 600 rows read: 600 entries imported, 0 already there." in text
     assert Expenditure.objects.filter(project=running, category="labour").count() == 600
+
+
+# At scale (issue 10): streamed, written in batches, de-duplicated by the database.
+
+
+def test_an_open_file_is_read_as_a_stream_and_left_open(running):
+    upload = io.BytesIO((HEADER + ROWS).encode("gb18030"))
+    result = import_ledger(running, running.pi, upload, "ledger.csv")
+    assert (result.imported, result.errors) == (2, [])
+    assert not upload.closed  # the caller's file: the caller closes it
+    assert Expenditure.objects.get(voucher_no="JZ-02").payee == "某检测中心"
+
+
+def test_the_entries_of_an_earlier_import_keep_their_keys(running):
+    """Keys are made as they always were, so an export imported before is still there."""
+    import hashlib
+
+    key = hashlib.sha256(
+        f"JZ-01|{DAY}|equipment|杭州某仪器有限公司|transfer|85000.00|1".encode()
+    ).hexdigest()
+    Expenditure.objects.create(
+        project=running,
+        voucher_no="JZ-01",
+        spent_on=datetime.date.fromisoformat(DAY),
+        category="equipment",
+        payee="杭州某仪器有限公司",
+        method="transfer",
+        amount="85000.00",
+        import_key=key,
+    )
+    result = import_ledger(running, running.pi, (HEADER + ROWS).encode(), "ledger.csv")
+    assert (result.imported, result.already_there) == (1, 1)
+
+
+def test_rows_written_in_batches_are_imported_once(running, monkeypatch):
+    import funding.ledger_import
+
+    monkeypatch.setattr(funding.ledger_import, "BATCH", 2)
+    twice = ROWS + ROWS.splitlines()[1] + "\n"  # one payment made twice
+    content = (ledger(5).decode() + twice).encode()
+    first = import_ledger(running, running.pi, content, "ledger.csv")
+    assert (first.imported, first.already_there) == (8, 0)
+    again = import_ledger(running, running.pi, content, "ledger.csv")
+    assert (again.imported, again.already_there) == (0, 8)
+    assert running.expenditures.count() == 8
+
+
+def test_a_large_upload_waiting_on_disk_goes_through_a_job(
+    client, settings, stored_uploads, running
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100  # Django keeps the upload in a temporary file
+    settings.LEDGER_IMPORT_SYNC_ROWS = 3
+    client.cookies["django_language"] = "en"
+    client.force_login(running.pi)
+
+    text = post(client, running, ledger(40)).content.decode()
+
+    assert "40 of 40 rows read: 40 entries imported, 0 already there." in text
+    assert running.expenditures.count() == 40

@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.roles import Role
@@ -26,12 +27,12 @@ from notifications.deadlines import remind_deadlines
 from notifications.models import Category, EmailPreference, EmailStatus, Notification
 from notifications.services import notify_for_event
 from notifications.tasks import MAX_RETRIES, deadline_reminders, send_notification_email
-from oversight.findings import raise_finding
+from oversight.findings import answer_rectification, raise_finding, reopen_finding
 from oversight.models import AcceptancePanel, SupervisionFinding
 from oversight.supervision_engagements import appoint_supervision
 from trail.kinds import EventKind
 from trail.services import history_of
-from workflows import demo
+from workflows import demo, reviewing
 from workflows.actions import perform
 
 from . import cases_support as cases
@@ -52,6 +53,20 @@ class FlakyBackend(EmailBackend):
             FlakyBackend.failures -= 1
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return super().send_messages(messages)
+
+
+@pytest.fixture
+def client(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def flaky(settings):
+    """The e-mail goes to a FlakyBackend; the tests say how many sends fail."""
+    settings.EMAIL_BACKEND = "tests.test_notifications.FlakyBackend"
+    yield FlakyBackend
+    FlakyBackend.failures = 0
 
 
 @pytest.fixture
@@ -90,7 +105,7 @@ def submitted(county, title="通知测试项目", amount="300000") -> Project:
 # --- who is told ---------------------------------------------------------------------------
 
 
-def test_each_step_tells_the_next_person_once_and_never_the_actor(county, committing):
+def test_each_step_tells_the_next_person_once_and_never_the_actor(county, committing, settings):
     project = demo.draft_project(county, "applicant", "全程通知项目", "600000")
     with committing():
         project = demo.advance(county, project, S.CLOSED)
@@ -116,8 +131,12 @@ def test_each_step_tells_the_next_person_once_and_never_the_actor(county, commit
     assert approved.link == reverse("project", args=[project.pk])
     assert approved.event.data["notice_ends_on"] in approved.body
     assert approved.title == "Approved: “全程通知项目”"
-    # The experts have e-mail addresses on their profiles: each got their notices by e-mail.
-    assert sorted(m.to[0] for m in mail.outbox if "Review assigned" in m.subject) == [
+    # The experts have e-mail addresses on their profiles: each got their notices by e-mail,
+    # in the site's language.
+    assigned = Notification.objects.filter(message="review_assigned").first()
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = assigned.title
+    assert sorted(m.to[0] for m in mail.outbox if m.subject == subject) == [
         f"expert{n}@example.com" for n in (1, 2, 3)
     ]
     assert u["applicant"].email == ""  # none: in the centre only
@@ -168,6 +187,100 @@ def test_returns_refusals_and_the_reason_reach_the_pi(client, county, committing
     assert "预算说明不完整。" in notification.body
 
 
+def test_returns_refusals_and_decisions_on_the_way_reach_the_pi(county, committing):
+    u = county.users
+    returned = demo.advance(
+        county, demo.draft_project(county, "applicant", "退回项目", "300000"), S.UNIT_REVIEW
+    )
+    rejected = submitted(county, "未通过项目")
+    vetoed = demo.advance(
+        county, demo.draft_project(county, "applicant2", "否决项目", "300000"), S.SUBMITTED
+    )
+    demo.sanction_person(u["applicant2"], u["integrity"])
+    running = demo.advance(
+        county, demo.draft_project(county, "applicant", "终止项目", "600000"), S.IN_PROGRESS
+    )
+    with committing():
+        perform(returned.pk, "return_by_unit", u["unit1"], reason="缺少单位配套承诺。")
+        perform(rejected.pk, "reject", u["staff"], reason="不属于本指南支持方向。")
+        perform(vetoed.pk, "veto", u["staff"])
+        refused = request_adjustment(
+            running, u["applicant"], "operations", "equipment", Decimal("2000"), "增购设备"
+        )
+        decide_adjustment(refused, u["unit1"], approve=False)
+        perform(running.pk, "suspend", u["staff"], reason="现场检查发现问题。")
+        perform(running.pk, "terminate", u["staff"], reason="无法继续实施。")
+    assert told(category__in=[Category.RETURN, Category.DECISION]) == [
+        ("adjustment_rejected", "applicant"),
+        ("rejected", "applicant"),
+        ("returned_by_unit", "applicant"),
+        ("suspended", "applicant"),
+        ("terminated", "applicant"),
+        ("vetoed", "applicant2"),
+    ]
+    assert "缺少单位配套承诺。" in Notification.objects.get(message="returned_by_unit").body
+    assert "无法继续实施。" in Notification.objects.get(message="terminated").body
+
+
+def test_the_acceptance_conclusions_reach_the_pi(county, committing):
+    u = county.users
+    late, failed = (
+        demo.advance(
+            county, demo.draft_project(county, "applicant", title, "600000"), S.UNDER_ACCEPTANCE
+        )
+        for title in ("复议项目", "验收不通过项目")
+    )
+    for project in (late, failed):
+        demo.hold_panel_vote(county, project, task=False)
+    with committing():
+        perform(
+            late.pk,
+            "conclude_acceptance",
+            u["staff"],
+            review={"conclusion": "reconsider", "remarks": "补充田间试验数据。"},
+        )
+        perform(
+            failed.pk,
+            "conclude_acceptance",
+            u["staff"],
+            review={"conclusion": "failed", "remarks": "未完成考核指标。"},
+        )
+    late.acceptances.update(rectify_by=TODAY - DAY)  # the rectification period is over
+    with committing():
+        perform(late.pk, "fail_after_rectification_deadline", u["staff"], reason="逾期未整改。")
+    assert told(message__in=["reconsider", "failed", "failed_late"]) == [
+        ("failed", "applicant"),
+        ("failed_late", "applicant"),
+        ("reconsider", "applicant"),
+    ]
+    reconsider = Notification.objects.get(message="reconsider")
+    assert reconsider.event.data["rectify_by"] in reconsider.body
+
+
+def test_a_replacement_reviewer_is_told_drawn_or_picked_by_hand(county, committing):
+    u = county.users
+    wide = demo.advance(
+        county, demo.draft_project(county, "applicant", "替补项目", "300000"), S.FORMAL_CHECK
+    )
+    drawn = demo.draw_reviewers_for(county, wide, fields=["agriculture", "manufacturing"])
+    narrow = demo.advance(
+        county, demo.draft_project(county, "applicant2", "指定替补项目", "300000"), S.EXPERT_REVIEW
+    )
+    with committing():
+        perform(wide.pk, "pass_formal_check", u["staff"], **drawn)
+        replacement = reviewing.decline_review(wide.pk, drawn["experts"][0], "出差。")
+        # Agriculture has three experts, all on this project: nobody left to draw.
+        assert reviewing.decline_review(narrow.pk, u["expert1"], "出差。") is None
+        reviewing.pick_replacement(narrow.pk, u["staff"], u["expert4"], "熟悉该领域。")
+    assert told(message="review_assigned", event__object_id=str(wide.pk)) == sorted(
+        [("review_assigned", e.username) for e in drawn["experts"]]
+        + [("review_assigned", replacement.expert.username)]
+    )
+    assert told(message="review_assigned", event__object_id=str(narrow.pk)) == [
+        ("review_assigned", "expert4")
+    ]
+
+
 def test_unit_decisions_objections_and_rectifications_go_to_who_acts(county, committing):
     u = county.users
     running = demo.advance(
@@ -189,12 +302,20 @@ def test_unit_decisions_objections_and_rectifications_go_to_who_acts(county, com
             running, u["auditor"], "major", "差旅费无审批单。", rectify_by=TODAY + 20 * DAY
         )
         raise_finding(running, u["auditor"], "minor", "凭证装订不规范。")  # nothing to rectify
+    finding = SupervisionFinding.objects.get(rectify_by__isnull=False)
+    evidence = SimpleUploadedFile("审批单.pdf", demo.DEMO_PDF, content_type="application/pdf")
+    answer_rectification(finding, u["unit1"], "已补审批单。", [evidence])
+    with committing():
+        reopen_finding(finding, u["auditor"], "审批单缺少签字。", TODAY + 30 * DAY)
     assert told() == [
         ("adjustment_applied", "applicant"),
         ("adjustment_pending", "unit1"),
         ("objection", "staff"),
         ("rectification", "unit1"),
+        ("rectification_reopened", "unit1"),
     ]
+    reopened = Notification.objects.get(message="rectification_reopened").body
+    assert "审批单缺少签字。" in reopened and (TODAY + 30 * DAY).isoformat() in reopened
     rectification = Notification.objects.get(message="rectification")
     assert rectification.link == reverse("supervision", args=[running.pk])
     assert "差旅费无审批单。" in rectification.body
@@ -221,6 +342,24 @@ def test_the_respondent_is_told_from_the_notice_of_the_case_on(client, county, c
     assert client.get(response.url).status_code == 200
 
 
+def test_the_respondent_hears_how_the_case_ends(county, committing):
+    cleared = cases.heard(county)
+    decided = cases.decided(county, served_on=TODAY - 20 * DAY)
+    with committing():
+        cases.step(county, cleared, "clear", reason="证书经核实为真。")
+        cases.step(county, decided, "appeal", filed_on=TODAY - 19 * DAY, grounds="申诉")
+        cases.step(county, decided, "uphold_on_appeal", answered_on=TODAY - 15 * DAY, reason="维持")
+        cases.step(
+            county, decided, "request_review", filed_on=TODAY, grounds="复查", authority="市局"
+        )
+        cases.step(county, decided, "revoke_on_review", answered_on=TODAY, reason="撤销。")
+    assert told() == [
+        ("case_cleared", "applicant2"),
+        ("case_revoked", "applicant2"),
+        ("case_upheld", "applicant2"),
+    ]
+
+
 def test_an_event_is_told_once_however_often_its_receiver_runs(county, committing):
     project = demo.draft_project(county, "applicant", "重复项目", "300000")
     with_email(county.users["unit1"], "unit1@example.org")
@@ -243,7 +382,8 @@ def test_the_e_mail_goes_through_the_task_once(county, committing, settings):
     [message] = mail.outbox
     notification = Notification.objects.get(recipient=pi)
     assert message.to == ["pi@example.org"]
-    assert message.subject == "Returned for revision: “通知测试项目”"
+    with translation.override(settings.LANGUAGE_CODE):  # e-mails speak the site's language
+        assert message.subject == notification.title and "“通知测试项目”" in message.subject
     assert "缺少合作协议。" in message.body
     assert f"{settings.PUBLIC_BASE_URL}/projects/{project.pk}/" in message.body
     assert notification.email_status == EmailStatus.SENT and notification.email_attempts == 1
@@ -252,9 +392,8 @@ def test_the_e_mail_goes_through_the_task_once(county, committing, settings):
     assert len(mail.outbox) == 1
 
 
-def test_a_failing_send_is_retried_and_sent_once(county, committing, settings, retrying):
-    settings.EMAIL_BACKEND = "tests.test_notifications.FlakyBackend"
-    FlakyBackend.failures = 2
+def test_a_failing_send_is_retried_and_sent_once(county, committing, flaky, retrying):
+    flaky.failures = 2
     pi = with_email(county.users["applicant"], "pi@example.org")
     project = submitted(county)
     with committing():
@@ -264,14 +403,12 @@ def test_a_failing_send_is_retried_and_sent_once(county, committing, settings, r
     assert notification.email_status == EmailStatus.SENT and notification.email_attempts == 3
 
 
-def test_a_send_that_keeps_failing_never_blocks_the_action(county, committing, settings, retrying):
-    settings.EMAIL_BACKEND = "tests.test_notifications.FlakyBackend"
-    FlakyBackend.failures = 100
+def test_a_send_that_keeps_failing_never_blocks_the_action(county, committing, flaky, retrying):
+    flaky.failures = 100
     pi = with_email(county.users["applicant"], "pi@example.org")
     project = submitted(county)
     with committing():
         perform(project.pk, "return_for_revision", county.users["staff"], reason="补充材料。")
-    FlakyBackend.failures = 0
     project.refresh_from_db()
     assert project.status == S.RETURNED  # the action stands
     notification = Notification.objects.get(recipient=pi)  # and the PI sees it in the centre

@@ -8,14 +8,12 @@ the Excel export. Through the pages as staff, auditor, unit officer and PI.
 from __future__ import annotations
 
 import datetime
-import html
 import io
 from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -41,6 +39,8 @@ from trail.services import history_of, verify_chain
 from workflows import demo
 from workflows.actions import perform
 
+from .pages_support import text
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
@@ -52,12 +52,6 @@ PDF = demo.DEMO_PDF
 def client(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-def text(response) -> str:
-    """The messages and the page, as a reader sees them."""
-    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
-    return html.unescape(said + " " + response.content.decode())
 
 
 def ban(county, user_or_org, gates=(Gate.AUDIT,)):

@@ -137,3 +137,93 @@ def test_record_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the change's transaction"):
         record(EventKind.PROJECT_CREATED, org)
     assert not Event.objects.exists()
+
+
+# --- events held to the end of the transaction (trail.buffer, issue 10) --------------------
+
+
+def _note(obj, n) -> Event:
+    return record(EventKind.PROJECT_EDITED, obj, data={"n": n})
+
+
+def _notes() -> list:
+    return [e.data.get("n") for e in Event.objects.filter(kind=EventKind.PROJECT_EDITED)]
+
+
+def test_held_events_are_appended_in_order_when_the_block_ends(draft):
+    from django.db import transaction
+
+    from trail.buffer import hold_events
+
+    newest = Event.objects.order_by("seq").last()
+    with transaction.atomic():
+        with hold_events():
+            first, second = _note(draft, 1), _note(draft, 2)
+            with hold_events():  # an inner block leaves the appending to the outer one
+                third = _note(draft, 3)
+            assert Event.objects.count() == newest.seq  # nothing appended yet
+            assert first.pk is None and third.pk is None
+        # Appended as the block ends, in the order recorded, on the instances returned.
+        assert [first.seq, second.seq, third.seq] == [newest.seq + n for n in (1, 2, 3)]
+        assert first.prev_hash == newest.hash
+        assert (second.prev_hash, third.prev_hash) == (first.hash, second.hash)
+    assert _notes() == [1, 2, 3]
+    assert "trail intact" in verify()
+
+
+def test_record_outside_a_held_block_appends_at_once(draft):
+    from django.db import transaction
+
+    with transaction.atomic():
+        event = _note(draft, 1)
+        assert event.pk is not None
+        assert Event.objects.order_by("seq").last() == event
+    assert "trail intact" in verify()
+
+
+def test_a_block_left_by_an_error_appends_nothing(draft):
+    from django.db import transaction
+
+    from trail.buffer import hold_events
+
+    before = Event.objects.count()
+    with pytest.raises(ValueError), transaction.atomic(), hold_events():
+        _note(draft, 1)
+        raise ValueError("the change fails after its event was recorded")
+    assert Event.objects.count() == before
+    with transaction.atomic():  # nothing is left held for the next transaction
+        assert _note(draft, 2).pk is not None
+    assert _notes() == [2]
+    assert "trail intact" in verify()
+
+
+def test_an_event_recorded_in_a_savepoint_rolled_back_is_dropped(draft):
+    from contextlib import suppress
+
+    from django.db import transaction
+
+    from trail.buffer import hold_events
+
+    with transaction.atomic(), hold_events():
+        _note(draft, 1)
+        with suppress(ValueError), transaction.atomic():  # a savepoint, rolled back
+            _note(draft, "rolled back")
+            raise ValueError
+        _note(draft, 2)
+    assert _notes() == [1, 2]
+    assert "trail intact" in verify()
+
+
+def test_perform_appends_its_event_after_the_workflow_bookkeeping(county, draft):
+    """The chain head is locked for the event's insert only (and then the commit)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        perform(draft.pk, "submit", draft.pi, commitment=True)
+    statements = [q["sql"] for q in ctx.captured_queries]
+    head = next(i for i, s in enumerate(statements) if "trail_chainhead" in s)
+    assert any("viewflow_task" in s for s in statements[:head])  # the bookkeeping came first
+    after = [s.split()[0].upper() for s in statements[head + 1 :]]
+    assert after == ["INSERT", "RELEASE"], statements[head:]  # the event; the end of the block
+    assert "INSERT INTO" in statements[head + 1] and "trail_event" in statements[head + 1]
+    assert history_of(draft).last().data["transition"] == "submit"

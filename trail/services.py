@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
+from . import buffer
 from .kinds import EventKind
 from .models import ChainHead, Event
 
@@ -61,18 +63,15 @@ def record(
     after: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append one event; must run inside the transaction of the change it records."""
+    """Append one event; must run inside the transaction of the change it records.
+
+    Inside `trail.buffer.hold_events()` the event is appended when that block ends (its
+    place in the chain, time and hashes are set then, on the instance returned here)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("trail.record must run inside the change's transaction")
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head, _created = ChainHead.objects.get_or_create(pk=1)
-        head = ChainHead.objects.select_for_update().get(pk=1)
     object_type, object_id = object_label(obj)
     actor_id = getattr(actor, "pk", None)
     event = Event(
-        seq=head.seq + 1,
-        at=timezone.now(),
         actor_id=actor_id,
         actor_name=(str(actor) if actor_id else "system")[:150],
         kind=EventKind(kind).value,
@@ -81,11 +80,36 @@ def record(
         before=_jsonable(before),
         after=_jsonable(after),
         data=_jsonable(data),
-        prev_hash=head.last_hash,
     )
-    event.hash = event_hash(event)
-    event.save(force_insert=True)  # a trigger moves the head (migration 0002)
+    if not buffer.hold(event):
+        append_events([event])
     return event
+
+
+def append_events(events: Sequence[Event]) -> None:
+    """Chain `events` onto the head, in order. The head row stays locked until commit:
+    every other append waits for this transaction from here on."""
+    seq, prev_hash = _locked_head()
+    for event in events:
+        seq += 1
+        event.seq, event.at, event.prev_hash = seq, timezone.now(), prev_hash
+        event.hash = prev_hash = event_hash(event)
+        event.save(force_insert=True)  # a trigger moves the head (migration 0002)
+
+
+def _locked_head() -> tuple[int, str]:
+    """The head's seq and hash, its row locked until commit. One plain statement: it
+    runs for every append, and the ORM's query building would cost more than it."""
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, last_hash FROM {table} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+    if row is None:  # made by migration 0002; a test database flushed has lost it
+        ChainHead.objects.get_or_create(pk=1)
+        return _locked_head()
+    return row[0], row[1]
 
 
 def history_of(obj: models.Model) -> models.QuerySet[Event]:

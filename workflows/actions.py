@@ -1,7 +1,8 @@
 """The one entry point views, API, commands and tasks use to move a project.
 
 Each action is one transaction: lock the project, fire the lifecycle transition, bring
-the viewflow process along, commit.
+the viewflow process along, append the trail events, commit. The events come last
+(trail.buffer): the trail's one head row is locked from the first append to the commit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from viewflow.workflow.status import STATUS
 
 from funding import services as funding
 from funding.models import Project
+from funding.states import ProjectStatus
 from integrity.policy import NothingToVeto, VetoRefused
+from trail.buffer import hold_events
 
 from .flows import LEADER_TASK, STAFF_TASK, ProjectFlow
 from .lifecycle import REASSIGNING, fire_locked, lock_project, record_refusal
@@ -25,10 +28,11 @@ OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 def perform(project_id: int, name: str, actor, **kwargs) -> Project:
     try:
-        with transaction.atomic():
+        with transaction.atomic(), hold_events():
             project = lock_project(project_id)
             source, target = fire_locked(project, name, actor, **kwargs)
-            _advance_process(project, actor, moved=source != target or name in REASSIGNING)
+            moved = source != target or name in REASSIGNING
+            _advance_process(project, actor, source=source, moved=moved)
         return project
     except (VetoRefused, NothingToVeto) as refused:
         record_refusal(project_id, refused, actor)
@@ -46,16 +50,12 @@ def submit_expert_review(
 ) -> Project:
     """The expert's review; `scores` per criterion when the call has criteria."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), hold_events():
             project = lock_project(project_id)
             funding.record_review(
                 project, expert, score, opinion, no_conflict=no_conflict, scores=scores
             )
-            process = ProjectProcess.objects.get(project=project)
-            process.project = project
-            for task in _open_tasks(process):
-                if task.owner_id != expert.pk or task.flow_task != ProjectFlow.expert_review:
-                    continue
+            for task in _open_tasks(project, owner=expert, flow_task=ProjectFlow.expert_review):
                 _complete(task, expert)
         return project
     except VetoRefused as refused:  # the expert was checked as they scored
@@ -63,22 +63,36 @@ def submit_expert_review(
         raise
 
 
-def _advance_process(project: Project, actor, *, moved: bool) -> None:
-    process = ProjectProcess.objects.filter(project=project).first()
-    if process is None:
+def _advance_process(project: Project, actor, *, source: str, moved: bool) -> None:
+    if source == ProjectStatus.DRAFT:  # nothing starts a draft's process but this
         ProjectFlow.start.run(project=project)
-    elif moved:
-        # Every open task belongs to the state just left; closing them lets `route`
-        # open the task of the new state. The route reads the locked project we hold.
-        process.project = project
-        for task in _open_tasks(process):
-            _complete(task, actor)
-
-
-def _open_tasks(process: ProjectProcess) -> list[Task]:
-    tasks = list(Task.objects.filter(process=process, status__in=OPEN, flow_task_type="HUMAN"))
+        return
+    # Every open task belongs to the state just left; closing them lets `route` open the
+    # task of the new state. A project moved by lifecycle.fire() alone gets its process.
+    tasks = _open_tasks(project) if moved else []
+    if not tasks and not ProjectProcess.objects.filter(project=project).exists():
+        ProjectFlow.start.run(project=project)
     for task in tasks:
-        task.process = process  # the same instance all the way, no re-reads
+        _complete(task, actor)
+
+
+def _open_tasks(project: Project, **only) -> list[Task]:
+    """The open human tasks of the project's process, read with the process in one
+    query; every task gets the same process instance, holding the locked project, so
+    the route reads what we hold and nothing is read again."""
+    tasks = list(
+        Task.objects.filter(
+            process__projectprocess__project=project,
+            status__in=OPEN,
+            flow_task_type="HUMAN",
+            **only,
+        ).select_related("process__projectprocess")
+    )
+    if tasks:
+        process = tasks[0].process.projectprocess
+        process.project = project
+        for task in tasks:
+            task.process = process
     return tasks
 
 
@@ -97,11 +111,17 @@ def inbox(user) -> QuerySet[Task]:
     """Open tasks for `user`: assigned to them, offered to a permission they hold, or
     their unit's (workflows.unit_review)."""
     perms = [p for p in (STAFF_TASK, LEADER_TASK) if user.has_perm(p)]
+    open_tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN")
+    # The unit's tasks are found in a subquery of their own, from the projects under the
+    # unit's review (the only state with a unit task open), so the other tasks are counted
+    # and ordered without joining every project (issue 10).
+    under_review = Q(process__projectprocess__project__status=ProjectStatus.UNIT_REVIEW)
+    units = open_tasks.filter(under_review, unit_tasks(user)).values("pk")
     return (
-        Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN")
-        .filter(
-            Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms) | unit_tasks(user)
+        open_tasks.filter(
+            Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms) | Q(pk__in=units)
         )
-        .select_related("process")
-        .order_by("created")
+        # What an inbox row shows: the project's title and state, without a query per row.
+        .select_related("process__projectprocess__project")
+        .order_by("created", "pk")
     )

@@ -21,11 +21,22 @@ from oversight.access import application_withheld_from, projects_visible_to
 
 
 class CappedPagination(PageNumberPagination):
-    """`?page=` and `?page_size=` (at most max_page_size); a bad page is a 404."""
+    """`?page=` and `?page_size=` (at most max_page_size); a bad page is a 404.
+
+    The page is found among the primary keys alone, then only its rows are read with
+    what they show: a page deep in 100,000 projects skips index entries, not joined rows
+    (issue 10)."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
+        if ids is None:
+            return None
+        by_pk = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        return [by_pk[pk] for pk in ids]
 
 
 class ThrottleFirstMixin:
@@ -97,11 +108,13 @@ class ProjectViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         return application_withheld_from(user) if user and user.is_authenticated else set()
 
     def get_queryset(self):
-        # The primary key breaks ties, so pages never repeat or skip a project.
+        # The newest first, by the primary key (in the order of creation): its index serves
+        # any page at 100,000 projects, where created_at has none to sort by (issue 10).
+        # One key, unique: pages never repeat or skip a project.
         return (
             projects_visible_to(self.request.user)
             .select_related("applicant_org", "pi")
-            .order_by("-created_at", "-pk")
+            .order_by("-pk")
         )
 
 

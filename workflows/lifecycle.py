@@ -37,6 +37,7 @@ from oversight import certificates, panels, supervision
 from oversight import services as oversight
 from oversight import supervision_engagements as engagements
 from oversight.models import AcceptanceReview
+from trail.buffer import hold_events
 from trail.kinds import EventKind
 from trail.services import history_of, record
 
@@ -750,8 +751,11 @@ def available_transitions(project: Project, user) -> list[fsm.Transition]:
 
 
 def lock_project(project_id: int) -> Project:
+    # FOR UPDATE OF the project's row only: the call, organisation and PI come along
+    # to be read, unlocked, so projects sharing them do not queue behind each other.
+    # (SQLite has no row locks; it serialises writes and ignores this.)
     return (
-        Project.objects.select_for_update()
+        Project.objects.select_for_update(of=("self",))
         .select_related("applicant_org", "pi", "call")
         .get(pk=project_id)
     )
@@ -777,7 +781,8 @@ def fire_locked(project: Project, name: str, actor, **kwargs) -> tuple[str, str]
     if not method.has_perm(actor):
         raise TransitionRefused(_("You may not do this on this project."))
     try:
-        method(**kwargs)
+        with hold_events():  # the trail's head is locked at the end, not from the start
+            method(**kwargs)
     except fsm.TransitionConditionsUnmet as unmet:
         raise TransitionRefused(unmet.unmet_message or str(unmet)) from None
     return source, project.status

@@ -28,6 +28,8 @@ urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
     path("calls/", calls.call_list, name="calls"),
     path("overview/", dashboard.dashboard_page, name="dashboard"),
+    # A whole list of the overview, a page at a time (issue 10).
+    path("overview/<slug:section>/", dashboard.section_page, name="dashboard-section"),
     path("calls/<int:pk>/apply/", calls.apply, name="apply"),
     path("projects/<int:pk>/", projects.project_page, name="project"),
     path("projects/<int:pk>/edit/", calls.edit_application, name="project-edit"),

@@ -1,33 +1,229 @@
+"""The overview (leadership and staff): counts, totals and, for each list, the oldest few
+with a link to the whole list, a page at a time (issue 10: the page stays the same size
+whatever the number of projects)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    CharField,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, has_role
-from funding.flags import late_first_disbursements
-from funding.recovery import outstanding_summary
+from funding.budget import CENT
+from funding.flags import FirstDisbursement
+from funding.models import Disbursement, Project
+from funding.recovery import outstanding_recoveries
+from funding.states import RUNNING_STATES
 from oversight import dashboard
 from oversight.findings import overdue_rectifications
 from oversight.supervision import overdue_reports
+from trail.kinds import EventKind
+from trail.models import Event
+
+from .paging import first_rows, window_page
+
+SHOWN = 10  # the oldest few of each list on the overview
+PER_PAGE = 50  # a page of a whole list
+TOTALS_KEPT_SECONDS = 600
+
+
+def _may_see(user) -> None:
+    if not (has_role(user, Role.LEADER) or has_role(user, Role.STAFF)):
+        raise PermissionDenied
+
+
+# --- the first disbursement, in the database ----------------------------------------------
+# funding.flags.late_first_disbursements reads every running project into Python; here the
+# same rule is a query, so the overview takes the first few and counts the rest.
+
+
+def late_first_disbursements(today: datetime.date) -> QuerySet[Project]:
+    """Running projects whose first tranche is later than FIRST_DISBURSEMENT_DAYS after the
+    contract was signed (paid late, or not paid and overdue), the latest first. Signed: the
+    frozen terms, or for older projects the `sign_contract` transition on the trail."""
+    days = datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+    signing = Event.objects.filter(
+        object_type=Project._meta.label_lower,
+        object_id=Cast(OuterRef("pk"), CharField()),
+        kind=EventKind.PROJECT_TRANSITION,
+        data__transition="sign_contract",
+    ).order_by("seq")
+    signed_at = Coalesce(F("contract__frozen_at"), Subquery(signing.values("at")[:1]))
+    in_time = Disbursement.objects.filter(
+        project=OuterRef("pk"), paid_on__lte=OuterRef("signed_on") + days
+    )
+    first_paid = Disbursement.objects.filter(project=OuterRef("pk")).order_by("paid_on")
+    # Late by days: until the first payment, or until today while there is none.
+    waited = ExpressionWrapper(
+        Coalesce(F("first_paid_on"), Value(today, output_field=DateField())) - F("signed_on"),
+        output_field=DurationField(),
+    )
+    return (
+        Project.objects.filter(status__in=RUNNING_STATES)
+        .annotate(signed_on=TruncDate(signed_at, tzinfo=timezone.get_current_timezone()))
+        .filter(signed_on__lt=today - days)
+        .exclude(Exists(in_time))
+        .annotate(first_paid_on=Subquery(first_paid.values("paid_on")[:1]), waited=waited)
+        .select_related("applicant_org")
+        .only("title", "applicant_org__name")  # what a row shows: narrower rows to join
+        .order_by("-waited", "pk")
+    )
+
+
+def _disbursement_rows(projects, today: datetime.date) -> list[dict]:
+    rows = []
+    for p in projects:
+        due_on = p.signed_on + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+        days_late = max(((p.first_paid_on or today) - due_on).days, 0)
+        timing = FirstDisbursement(p.signed_on, due_on, p.first_paid_on, days_late)
+        rows.append({"project": p, "timing": timing})
+    return rows
+
+
+# --- the lists ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One list of the overview: its rows in order (a query), what its template needs of
+    each row, and the template drawing them (shared by the overview and the whole list)."""
+
+    slug: str
+    title: str | Promise
+    template: str
+    query: Callable[[datetime.date], QuerySet]
+    shape: Callable[[list, datetime.date], list] = field(default=lambda rows, today: rows)
+
+
+SECTIONS = {
+    s.slug: s
+    for s in [
+        Section(
+            "acceptance-overdue",
+            _("Acceptance overdue"),
+            "workflows/_overview_overdue.html",
+            dashboard.late_for_acceptance,
+            dashboard.overdue_rows,
+        ),
+        Section(
+            "first-disbursement-late",
+            _("First disbursement late"),
+            "workflows/_overview_late_disbursements.html",
+            late_first_disbursements,
+            _disbursement_rows,
+        ),
+        Section(
+            "reports-overdue",
+            _("Progress reports overdue"),
+            "workflows/_overview_late_reports.html",
+            lambda today: overdue_reports(today).order_by("due_on", "pk"),
+        ),
+        Section(
+            "recoveries-outstanding",
+            _("Recoveries outstanding (追回)"),
+            "workflows/_overview_recoveries.html",
+            lambda today: outstanding_recoveries(),
+        ),
+        Section(
+            "rectifications-overdue",
+            _("Rectifications overdue (整改)"),
+            "workflows/_overview_late_rectifications.html",
+            overdue_rectifications,
+        ),
+    ]
+}
+
+
+def _first(section: Section, today: datetime.date) -> dict:
+    """The first SHOWN rows and how many there are in all, in one query."""
+    first = first_rows(section.query(today), SHOWN)
+    return {**first, "rows": section.shape(first["rows"], today)}
+
+
+def _sum_totals() -> dict:
+    return {
+        "pipeline": dashboard.pipeline(),
+        "money": dashboard.money(),
+        "integrity": dashboard.integrity_watch(),
+    }
+
+
+def totals(today: datetime.date) -> dict:
+    """The projects by state, the money and the integrity counts: sums over every project,
+    voucher and veto check, so they are kept in the cache under the trail's last event and
+    the day. Every change of a state, of money or of the register appends an event, so
+    they are summed again after each change and read from the cache in between."""
+    last = Event.objects.order_by("-seq").values_list("seq", "hash").first()
+    if last is None:  # nothing journaled yet: nothing to key them on
+        return _sum_totals()
+    key = f"overview-totals:{today.isoformat()}:{last[0]}:{last[1]}"
+    return cache.get_or_set(key, _sum_totals, TOTALS_KEPT_SECONDS)
+
+
+def _recoveries_owed() -> Decimal:
+    owed = outstanding_recoveries().aggregate(total=Sum(F("amount") - F("refunded")))["total"]
+    # SQLite sums decimals without their scale; yuan with two places everywhere.
+    return Decimal(owed or 0).quantize(CENT)
 
 
 @login_required
 def dashboard_page(request):
-    if not (has_role(request.user, Role.LEADER) or has_role(request.user, Role.STAFF)):
-        raise PermissionDenied
+    _may_see(request.user)
+    today = timezone.localdate()
+    lists = {slug.replace("-", "_"): _first(s, today) for slug, s in SECTIONS.items()}
     return render(
         request,
         "workflows/dashboard.html",
         {
-            "pipeline": dashboard.pipeline(),
-            "money": dashboard.money(),
-            "overdue": dashboard.overdue_acceptance(),
-            "integrity": dashboard.integrity_watch(),
-            "late_reports": overdue_reports(),
-            "late_rectifications": overdue_rectifications(),  # 整改 past its deadline (issue 9)
-            # First tranche later than FIRST_DISBURSEMENT_DAYS after signing (issue 9).
-            "late_disbursements": late_first_disbursements(),
+            **totals(today),
             "first_disbursement_days": settings.FIRST_DISBURSEMENT_DAYS,
-            "recoveries": outstanding_summary(),  # 追回 not yet refunded (issue 9)
+            "recoveries_owed": _recoveries_owed(),  # 追回 not yet refunded (issue 9)
+            **lists,
+        },
+    )
+
+
+@login_required
+def section_page(request, section: str):
+    """A whole list of the overview, PER_PAGE rows a page, in the overview's order."""
+    _may_see(request.user)
+    if section not in SECTIONS:
+        raise Http404
+    chosen = SECTIONS[section]
+    today = timezone.localdate()
+    page = window_page(chosen.query(today), request.GET.get("page"), PER_PAGE)
+    return render(
+        request,
+        "workflows/overview_section.html",
+        {
+            "section": chosen,
+            "page": page,
+            "rows": chosen.shape(list(page), today),
+            "first_disbursement_days": settings.FIRST_DISBURSEMENT_DAYS,
         },
     )

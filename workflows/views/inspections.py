@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +37,11 @@ class ResultForm(BoundedFormMixin, forms.Form):
 
 
 def draw_list(request):
-    draws = InspectionDraw.objects.prefetch_related("projects__applicant_org", "inspectors")
+    # The pools stay in the database: the list shows their size (pool_size), and the pool
+    # of each draw is on its own page.
+    draws = InspectionDraw.objects.defer("population", "inspector_pool").prefetch_related(
+        "projects__applicant_org", "inspectors"
+    )
     can_draw = has_role(request.user, Role.STAFF)
     form = DrawForm(request.POST or None) if can_draw else None
     if form is not None and request.method == "POST" and form.is_valid():
@@ -50,7 +55,11 @@ def draw_list(request):
         )
         if draw is not FAILED:
             return redirect("inspection", pk=draw.pk)
-    return render(request, "workflows/inspections.html", {"draws": draws[:50], "form": form})
+    # Every draw stays public, a page at a time.
+    page = Paginator(draws.order_by("-drawn_at", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request, "workflows/inspections.html", {"draws": page, "page": page, "form": form}
+    )
 
 
 def draw_page(request, pk: int, failed=None):

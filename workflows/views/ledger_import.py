@@ -28,7 +28,8 @@ def import_expenditures(request, pk: int):
         return redirect("project-funds", pk=pk)
     upload = form.cleaned_data["file"]
     try:
-        outcome = start_ledger_import(project, request.user, upload.read(), upload.name)
+        # Handed over open: a large upload waits in a temporary file and is streamed.
+        outcome = start_ledger_import(project, request.user, upload, upload.name)
     except PermissionDenied as refused:
         messages.error(request, str(refused) or _("You may not do this."))
         return redirect("project-funds", pk=pk)

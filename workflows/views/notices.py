@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -32,15 +33,21 @@ def on_notice():
     )
 
 
+NOTICES_PER_PAGE = 50
+
+
 def notice_list(request):
     # Whether an objection is pending is public; what it says and who lodged it are not.
     projects = on_notice().annotate(
         open_objections=Count("objections", filter=Q(objections__status=Objection.Status.OPEN))
     )
+    page = Paginator(projects.order_by("call", "title", "pk"), NOTICES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "workflows/notices.html",
-        {"projects": [(p, notice_running(p)) for p in projects.order_by("call", "title")]},
+        {"projects": [(p, notice_running(p)) for p in page], "page": page},
     )
 
 

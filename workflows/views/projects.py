@@ -142,18 +142,23 @@ def funds_page(request, pk: int):
 def render_funds(request, project, form, adjustment_form=None):
     """The fund trail page; a refused adjustment (`adjustment_form`) comes back as typed."""
     is_pi = request.user.pk == project.pi_id
+    trail = fund_trail(project, request.GET.get("page"))  # a page of vouchers, 100 at most
+    others = request.GET.copy()
+    others.pop("page", None)  # the page links keep the rest of the address
     return render(
         request,
         "workflows/funds.html",
         {
             "project": project,
-            "trail": fund_trail(project),
+            "trail": trail,
+            "page_query": f"&{others.urlencode()}" if others else "",
             "form": form,
             "adjustment_form": adjustment_form or (AdjustmentForm() if is_pi else None),
             "import_form": LedgerImportForm() if is_pi else None,
             "adjustments": adjustment_rows(project, request.user),
             "can_decide": has_role(request.user, Role.STAFF),
-            **papers.voucher_scans_section(request, project),  # scans per entry (issue 8)
+            # The scans of the vouchers shown, in one query (issue 8).
+            **papers.voucher_scans_section(request, project, entries=trail["vouchers"]),
         },
     )
 

@@ -494,12 +494,13 @@ def flags_export(request, pk: int):
 # --- the inbox ----------------------------------------------------------------------------
 
 
-def supervision_tasks(user) -> list[dict]:
+def supervision_tasks(user, limit: int | None = None) -> list[dict]:
     """Inbox rows: rectifications the unit has to answer, answers and fund checks the
-    firm has to deal with (no viewflow task: the engagement runs beside the lifecycle)."""
+    firm has to deal with (no viewflow task: the engagement runs beside the lifecycle);
+    at most `limit` of each kind (the inbox counts the rest)."""
     today = timezone.localdate()
     rows = []
-    for f in rules.rectifications_for_unit(user):
+    for f in rules.rectifications_for_unit(user)[:limit]:
         late = f.rectify_by < today
         title = (
             _("Rectification (整改) overdue since %(d)s: answer it")
@@ -507,10 +508,10 @@ def supervision_tasks(user) -> list[dict]:
             else _("Answer the rectification request (整改) by %(d)s")
         ) % {"d": f.rectify_by}
         rows.append(_row(title, f.engagement.project, f.raised_at))
-    for f in rules.answers_for_firm(user):
+    for f in rules.answers_for_firm(user)[:limit]:
         title = _("Close or reopen the answered rectification")
         rows.append(_row(title, f.engagement.project, f.raised_at))
-    for check in engagements.checks_waiting_for(user):
+    for check in engagements.checks_waiting_for(user)[:limit]:
         title = _("Record the fund check due on %(d)s") % {"d": check.due_on}
         rows.append(_row(title, check.engagement.project, None))
     return rows

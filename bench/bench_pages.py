@@ -1,0 +1,662 @@
+"""Benchmark the pages that list what grows with the projects, at 100,000 projects (issue 10).
+
+    .venv/bin/python bench/bench_pages.py [--projects 100000] [--requests 30]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjjg_bench .venv/bin/python bench/...
+
+A fresh throwaway database (as bench_lifecycle.py makes it: a temporary SQLite file, or a
+PostgreSQL database named ``*_bench``), the demo county, then --projects projects written
+with bulk_create (the setup, not measured), spread across the states as a county's
+records after some ten years are: four in ten closed, one in eight rejected, a fifth in
+progress, the rest in every other state. With them what the pages list: a viewflow
+process per project past the draft and the open task of its state (staff, leadership,
+the unit, the PI, the experts, the auditor; staff stand in for organisations without a
+unit officer), a few finished tasks each, task contracts, disbursements (some first
+tranches late), progress reports (some overdue), recoveries (some outstanding),
+supervision engagements with rectifications (some overdue), vouchers (20 a project
+past its contract), tech reports of accepted and closed projects, and 60 inspection
+draws whose pools hold every project in progress.
+
+Then --requests GETs of each page through Django's test client as the role that sees
+most of it (bureau staff for the inbox and the API, leadership for the overview,
+nobody signed in for the public pages): median and p95 wall-clock time, the CPU time per
+request (this process and its PostgreSQL backend: on a shared machine the wall clock
+counts the others' work too), SQL statements per request (all of them, the session and
+the user included) and the size of the HTML; with the machine's load average before and
+after. The last line is ``RESULT {json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from bench_lifecycle import ThrowawayDatabase, _db_version, _read_dotenv
+from machine import cpu_model  # bench/ is this script's directory
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MS = 100  # issue 10: p95 at most 100 ms at 100,000 projects
+
+# state, share in ten thousand
+SPREAD = [
+    ("draft", 300),
+    ("unit_review", 100),
+    ("submitted", 150),
+    ("formal_check", 200),
+    ("returned", 100),
+    ("expert_review", 200),
+    ("budget_review", 150),
+    ("pending_approval", 100),
+    ("public_notice", 100),
+    ("approved", 100),
+    ("contracted", 300),
+    ("in_progress", 1800),
+    ("acceptance_requested", 150),
+    ("under_audit", 100),
+    ("under_acceptance", 100),
+    ("reconsideration", 50),
+    ("accepted", 200),
+    ("closed", 4100),
+    ("rejected", 1200),
+    ("vetoed", 50),
+    ("withdrawn", 200),
+    ("suspended", 50),
+    ("terminated", 100),
+    ("failed", 100),
+]
+# state -> (node of workflows.flows.ProjectFlow, who takes it)
+OPEN_TASK = {
+    "unit_review": ("unit_review", "unit"),
+    "submitted": ("accept_application", "staff"),
+    "formal_check": ("formal_check", "staff"),
+    "returned": ("revise", "pi"),
+    "expert_review": ("expert_review", "experts"),  # a third: conclude_review, for staff
+    "budget_review": ("budget_review", "staff"),
+    "pending_approval": ("approval", "leader"),
+    "public_notice": ("public_notice", "staff"),
+    "approved": ("sign_contract", "staff"),
+    "contracted": ("first_disbursement", "staff"),
+    "in_progress": ("request_acceptance", "pi"),
+    "acceptance_requested": ("arrange_acceptance", "staff"),
+    "under_audit": ("audit", "auditor"),
+    "under_acceptance": ("acceptance_review", "staff"),
+    "reconsideration": ("rectify", "pi"),
+    "accepted": ("issue_certificate", "staff"),
+    "suspended": ("decide_suspension", "staff"),
+}
+SIGNED = {
+    "contracted",
+    "in_progress",
+    "acceptance_requested",
+    "under_audit",
+    "under_acceptance",
+    "reconsideration",
+    "accepted",
+    "closed",
+    "suspended",
+    "terminated",
+    "failed",
+}
+PAID = SIGNED - {"contracted"}
+HISTORY_TASKS = 2  # finished tasks per project past the draft (the table's bulk)
+VOUCHERS = 20  # per project past its first tranche
+DRAWS = 60
+# What tech reports are about: a search for one finds one report in twenty.
+TOPICS = [
+    "水稻", "茶叶", "柑橘", "生猪", "水产", "食用菌", "中药材", "农机", "数控机床", "模具",
+    "新能源汽车", "锂电池", "光伏", "节能", "污水处理", "固废", "智慧医疗", "康养", "文旅",
+    "物联网",
+]  # fmt: skip
+
+
+def _parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--projects", type=int, default=100_000, help="projects in all")
+    parser.add_argument("--requests", type=int, default=30, help="GETs measured per page")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = _parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # nothing is queued while building
+    _read_dotenv()
+    with ThrowawayDatabase(keep=args.keep) as db:
+        import django
+
+        django.setup()
+        return _run(args, db)
+
+
+# --- the data -----------------------------------------------------------------------------
+
+
+def _states(n: int, rng: random.Random) -> list[str]:
+    """n states in the spread of SPREAD, shuffled (the same for the same n)."""
+    states = []
+    for state, share in SPREAD:
+        states += [state] * round(n * share / 10_000)
+    states = (states + ["closed"] * n)[:n]
+    rng.shuffle(states)
+    return states
+
+
+def _people(county, rng):
+    """200 more organisations (half of them with a unit officer) and 2,000 PIs."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Organisation, User
+    from accounts.roles import Role
+    from workflows import demo
+
+    kinds = [
+        Organisation.Kind.INSTITUTE,
+        Organisation.Kind.ENTERPRISE,
+        Organisation.Kind.UNIVERSITY,
+    ]
+    orgs = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"基准单位{i:03d}", credit_code=demo.credit_code(1000 + i), kind=kinds[i % 3]
+        )
+        for i in range(200)
+    )
+    orgs += [county.orgs["institute"], county.orgs["enterprise"]]
+    users = [
+        User(
+            username=f"pi{i:04d}",
+            real_name=f"负责人{i:04d}",
+            id_number=demo.person_id(2000 + i, "19750101"),
+            organisation=orgs[i % len(orgs)],
+            password="!",
+        )
+        for i in range(2000)
+    ]
+    users += [
+        User(
+            username=f"unit{i:03d}",
+            real_name=f"科研处{i:03d}",
+            id_number=demo.person_id(5000 + i, "19700101"),
+            organisation=orgs[i],
+            password="!",
+        )
+        for i in range(0, 200, 2)
+    ]
+    users = User.objects.bulk_create(users)
+    applicant, unit = (Group.objects.get(name=r.value) for r in (Role.APPLICANT, Role.UNIT))
+    through = User.groups.through
+    through.objects.bulk_create(
+        through(user_id=u.pk, group_id=(unit if u.username.startswith("unit") else applicant).pk)
+        for u in users
+    )
+    pis = [u for u in users if u.username.startswith("pi")]
+    pis += [county.users["applicant"], county.users["applicant2"]]
+    return pis
+
+
+def _dates(state: str, rng: random.Random, today: datetime.date):
+    """start, end, signed (None before the contract) of a project in `state`."""
+    day = datetime.timedelta(days=1)
+    if state not in SIGNED:
+        start = today + rng.randrange(30, 120) * day
+        return start, start + 730 * day, None
+    if state == "contracted":
+        ago = rng.randrange(0, 30) if rng.random() < 0.7 else rng.randrange(31, 200)
+    elif state in ("in_progress", "suspended"):
+        ago = rng.randrange(60, 1100)
+    else:
+        ago = rng.randrange(800, 3600)
+    signed = today - ago * day
+    return signed, signed + rng.randrange(730, 1096) * day, signed
+
+
+def _projects(county, pis, n: int, rng: random.Random) -> list:
+    from funding.models import Project
+
+    today = datetime.date.today()
+    rows, signed_on = [], {}
+    for i, state in enumerate(_states(n, rng)):
+        start, end, signed = _dates(state, rng, today)
+        requested = Decimal(rng.randrange(50, 1000) * 1000)
+        approved = requested if state in SIGNED or state in ("approved", "public_notice") else None
+        pi = pis[i % len(pis)]
+        project = Project(
+            call=county.call if state not in SIGNED else county.closed_call,
+            applicant_org_id=pi.organisation_id,
+            pi=pi,
+            title=f"基准项目{i:06d}：县域特色产业关键技术研究与示范",
+            field="农业科技",
+            summary="面向本县主导产业的关键技术攻关与示范推广。",
+            requested_amount=requested,
+            approved_amount=approved,
+            disbursed_total=(approved * Decimal("0.5")) if state in PAID else Decimal("0.00"),
+            start_date=start,
+            end_date=end,
+            status=state,
+            notice_ends_on=(today + datetime.timedelta(days=rng.randrange(-5, 6)))
+            if state == "public_notice"
+            else None,
+        )
+        rows.append(project)
+    created = Project.objects.bulk_create(rows, batch_size=5000)
+    for project in created:
+        if project.status in SIGNED:
+            signed_on[project.pk] = project.start_date
+    return created, signed_on
+
+
+def _processes(county, projects, rng: random.Random) -> int:
+    """A process per project past the draft, its open task, HISTORY_TASKS finished ones."""
+    from django.db import connection
+    from django.utils import timezone
+    from viewflow.workflow.models import Process, Task
+    from viewflow.workflow.status import PROCESS, STATUS
+
+    from workflows.flows import LEADER_TASK, STAFF_TASK, ProjectFlow
+    from workflows.models import ProjectProcess
+    from workflows.unit_review import UNIT_TASK
+
+    moving = [p for p in projects if p.status != "draft"]
+    now = timezone.now()
+    processes = Process.objects.bulk_create(
+        (
+            Process(
+                flow_class=ProjectFlow,
+                status=PROCESS.NEW if p.status in OPEN_TASK else PROCESS.DONE,
+                created=now - datetime.timedelta(days=rng.randrange(1, 3000)),
+            )
+            for p in moving
+        ),
+        batch_size=5000,
+    )
+    table = ProjectProcess._meta.db_table
+    ptr = ProjectProcess._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({ptr}, project_id) VALUES (%s, %s)",
+            [(proc.pk, p.pk) for proc, p in zip(processes, moving, strict=True)],
+        )
+    experts = [county.users[f"expert{k}"] for k in range(1, 6)]
+    permission = {"staff": STAFF_TASK, "leader": LEADER_TASK, "unit": UNIT_TASK}
+    tasks = []
+    for proc, p in zip(processes, moving, strict=True):
+        created = now - datetime.timedelta(minutes=rng.randrange(1, 60 * 24 * 400))
+        for k in range(HISTORY_TASKS):
+            tasks.append(
+                Task(
+                    process=proc,
+                    flow_task=ProjectFlow.formal_check,
+                    flow_task_type="HUMAN",
+                    status=STATUS.DONE,
+                    owner=county.users["staff"],
+                    owner_permission=STAFF_TASK,
+                    created=created - datetime.timedelta(days=30 * (k + 1)),
+                    finished=created - datetime.timedelta(days=30 * k + 1),
+                )
+            )
+        if p.status not in OPEN_TASK:
+            continue
+        node, who = OPEN_TASK[p.status]
+        if who == "experts" and rng.random() < 1 / 3:
+            node, who = "conclude_review", "staff"
+        task = {"process": proc, "flow_task_type": "HUMAN", "created": created}
+        if who in permission:
+            owned = [{"owner_permission": permission[who], "status": STATUS.NEW}]
+        elif who == "experts":
+            owned = [
+                {"owner": e, "status": STATUS.ASSIGNED, "data": {"expert": e.pk}}
+                for e in rng.sample(experts, 3)
+            ]
+        else:
+            owner = county.users["auditor"] if who == "auditor" else p.pi
+            owned = [{"owner": owner, "status": STATUS.ASSIGNED}]
+        tasks += [Task(flow_task=getattr(ProjectFlow, node), **task, **o) for o in owned]
+    Task.objects.bulk_create(tasks, batch_size=5000)
+    return len(tasks)
+
+
+def _money_and_oversight(county, projects, signed_on, rng: random.Random) -> None:
+    """Contracts, tranches, reports, recoveries, supervision and vouchers."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from funding.models import Disbursement, ProjectContract
+    from funding.recovery import Recovery
+    from oversight.models import AuditEngagement, ProgressReport, SupervisionFinding, TechReport
+
+    today = datetime.date.today()
+    day = datetime.timedelta(days=1)
+    staff, auditor = county.users["staff"], county.users["auditor"]
+    tz = timezone.get_current_timezone()
+
+    def at(date):
+        return datetime.datetime.combine(date, datetime.time(10), tzinfo=tz)
+
+    contracts, tranches, reports, recoveries, tech = [], [], [], [], []
+    for p in projects:
+        if p.pk not in signed_on:
+            continue
+        signed = signed_on[p.pk]
+        contracts.append(ProjectContract(project=p, frozen_at=at(signed), frozen_by=staff))
+        if p.status in PAID:
+            late = rng.random() < 0.05
+            first = signed + (rng.randrange(31, 120) if late else rng.randrange(0, 26)) * day
+            first = min(first, today)
+            tranches.append(
+                Disbursement(
+                    project=p,
+                    tranche="签订后",
+                    amount=p.disbursed_total * Decimal("0.6"),
+                    paid_on=first,
+                    recorded_by=staff,
+                )
+            )
+            if first + 365 * day <= today:
+                tranches.append(
+                    Disbursement(
+                        project=p,
+                        tranche="中期检查后",
+                        amount=p.disbursed_total * Decimal("0.4"),
+                        paid_on=first + 365 * day,
+                        recorded_by=staff,
+                    )
+                )
+        if p.status == "in_progress":
+            open_ = rng.random() < 0.12
+            reports.append(
+                ProgressReport(
+                    project=p,
+                    kind="annual",
+                    due_on=today + rng.randrange(-200, 61) * day if open_ else signed + 365 * day,
+                    summary="" if open_ else "按计划推进。",
+                    submitted_at=None if open_ else at(signed + 360 * day),
+                )
+            )
+        if p.status in ("accepted", "closed"):
+            reports.append(
+                ProgressReport(
+                    project=p,
+                    kind="annual",
+                    due_on=signed + 365 * day,
+                    summary="按计划推进。",
+                    submitted_at=at(signed + 360 * day),
+                )
+            )
+            embargoed = rng.random() < 0.1
+            topic = TOPICS[p.pk % len(TOPICS)]
+            tech.append(
+                TechReport(
+                    project=p,
+                    title=f"{topic}{p.title}科技报告",
+                    abstract="本报告总结项目的研究内容、技术路线、主要成果与推广应用情况。" * 3,
+                    keywords=f"{topic} 推广",
+                    access="embargoed" if embargoed else "open",
+                    embargo_until=today + rng.randrange(-700, 700) * day if embargoed else None,
+                )
+            )
+        if p.status in ("terminated", "failed"):
+            amount = p.disbursed_total * Decimal("0.5")
+            recoveries.append(
+                Recovery(
+                    project=p,
+                    reason=p.status,
+                    disbursed=p.disbursed_total,
+                    spent=p.disbursed_total - amount,
+                    eligible=p.disbursed_total - amount,
+                    computed=amount,
+                    amount=amount,
+                    refunded=amount if rng.random() < 0.5 else Decimal("0.00"),
+                    assessed_by=staff,
+                )
+            )
+    ProjectContract.objects.bulk_create(contracts, batch_size=5000)
+    Disbursement.objects.bulk_create(tranches, batch_size=5000)
+    ProgressReport.objects.bulk_create(reports, batch_size=5000)
+    Recovery.objects.bulk_create(recoveries, batch_size=5000)
+    TechReport.objects.bulk_create(tech, batch_size=5000)
+
+    supervised = [p for p in projects if p.status in ("in_progress", "under_audit")]
+    supervised = [p for p in supervised if p.status == "under_audit" or rng.random() < 0.1]
+    engagements = AuditEngagement.objects.bulk_create(
+        AuditEngagement(
+            project=p,
+            firm=county.orgs["firm"],
+            lead_auditor=auditor,
+            appointed_by=staff,
+            whole_course=True,
+        )
+        for p in supervised
+    )
+    SupervisionFinding.objects.bulk_create(
+        SupervisionFinding(
+            engagement=e,
+            severity="minor",
+            text="部分凭证缺少审批签字。",
+            rectify_by=today + rng.randrange(-120, 40) * day,
+            raised_by=auditor,
+        )
+        for e in engagements
+        if rng.random() < 0.3
+    )
+    # The vouchers, in the database: VOUCHERS a project past its first tranche.
+    states = ", ".join(f"'{s}'" for s in sorted(PAID))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO funding_expenditure "
+            "(project_id, voucher_no, spent_on, category, payee, method, amount, import_key) "
+            f"WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {VOUCHERS}) "
+            "SELECT p.id, 'V' || p.id || '-' || k.i, p.start_date, "
+            "CASE k.i % 3 WHEN 0 THEN 'equipment' WHEN 1 THEN 'operations' ELSE 'labour' END, "
+            "'供应商有限公司', 'transfer', (p.id + k.i) % 9000 + 100, '' "
+            f"FROM funding_project p CROSS JOIN k WHERE p.status IN ({states})"
+        )
+        if connection.vendor == "postgresql":  # filed over the years, not all at once
+            cursor.execute(
+                "UPDATE oversight_techreport "
+                "SET filed_at = filed_at - (id % 3650) * interval '1 day'"
+            )
+
+
+def _draws(county, rng: random.Random) -> None:
+    """Three draws through the service, then copies of them up to DRAWS."""
+    from oversight.inspections import draw_inspections
+    from oversight.models import InspectionDraw
+
+    staff = county.users["staff"]
+    made = [draw_inspections(staff, 10, 2, seed=f"基准{k}") for k in range(3)]
+    drawn, inspecting = InspectionDraw.projects.through, InspectionDraw.inspectors.through
+    for k in range(DRAWS - len(made)):
+        model = made[k % len(made)]
+        copy = InspectionDraw.objects.create(
+            seed=f"{model.seed}-{k}",
+            population=model.population,
+            pool_size=model.pool_size,
+            inspector_pool=model.inspector_pool,
+            drawn_by=staff,
+        )
+        drawn.objects.bulk_create(
+            drawn(inspectiondraw_id=copy.pk, project_id=pk)
+            for pk in model.projects.values_list("pk", flat=True)
+        )
+        inspecting.objects.bulk_create(
+            inspecting(inspectiondraw_id=copy.pk, user_id=pk)
+            for pk in model.inspectors.values_list("pk", flat=True)
+        )
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def _backend_cpu_seconds(connection) -> float | None:
+    """CPU time of this connection's PostgreSQL backend so far, when the server runs on
+    this machine (/proc); None otherwise. Parallel workers are not counted."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _time(client, url: str, n: int, before=None) -> dict:
+    """Wall-clock time of `n` GETs (median, p95), SQL statements, the page's size, and the
+    CPU time they used (this process and the database backend, per request): on a shared
+    machine the wall clock counts the others' work too, the CPU time only ours.
+    `before` runs ahead of each request, outside the time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up: templates compiled, translations loaded
+    seconds, queries, size, cpu = [], [], 0, 0.0
+    backend_before = _backend_cpu_seconds(connection)
+    for _ in range(n):
+        if before is not None:
+            before()
+        with CaptureQueriesContext(connection) as captured:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            body = response.content
+            seconds.append(time.perf_counter() - started)
+            cpu += time.process_time() - cpu_started
+        assert response.status_code == 200, (url, response.status_code)
+        queries.append(len(captured.captured_queries))
+        size = len(body)
+    backend_after = _backend_cpu_seconds(connection)
+    if backend_before is not None and backend_after is not None:
+        cpu += backend_after - backend_before  # in ticks of 10 ms: a mean over n requests
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return {
+        "median_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(p95, 1),
+        "cpu_ms": round(cpu * 1000 / n, 1),
+        "queries": max(queries),
+        "queries_min": min(queries),
+        "kib": round(size / 1024, 1),
+    }
+
+
+def _pages(county, projects: int, staff_tasks: int) -> list[tuple[str, str | None, str]]:
+    """(name, who, address): who signs in (None: nobody) to see the most of the page; for
+    the lists in pages, the first page and one in the middle."""
+    from django.urls import reverse
+
+    from workflows.views.dashboard import SECTIONS
+
+    inbox, api = reverse("inbox"), reverse("api-project-list")
+    middle_tasks, middle_projects = max(staff_tasks // 100, 1), max(projects // 100, 1)
+    pages = [
+        ("inbox", "staff", inbox),
+        (f"inbox_page_{middle_tasks}", "staff", f"{inbox}?page={middle_tasks}"),
+        ("inbox_pi", "applicant", inbox),
+        ("api_projects", "staff", api),
+        (f"api_projects_page_{middle_projects}", "staff", f"{api}?page={middle_projects}"),
+        ("overview", "leader", reverse("dashboard")),
+    ]
+    pages += [
+        (f"overview_{slug}", "leader", reverse("dashboard-section", args=[slug]))
+        for slug in SECTIONS
+    ]
+    pages += [
+        ("notices", None, reverse("notices")),
+        ("inspections", "staff", reverse("inspections")),
+        ("reports", None, reverse("reports")),
+        ("reports_search", None, f"{reverse('reports')}?q={TOPICS[0]}"),
+    ]
+    return pages
+
+
+def _run(args, db) -> int:
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+    from viewflow.workflow.models import Task
+
+    from funding.models import Expenditure, Project
+    from workflows import demo
+    from workflows.actions import inbox
+
+    setup_test_environment()  # the test client's host
+    rng = random.Random(10)
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    county = demo.create_county()
+    pis = _people(county, rng)
+    projects, signed_on = _projects(county, pis, args.projects, rng)
+    tasks = _processes(county, projects, rng)
+    _money_and_oversight(county, projects, signed_on, rng)
+    _draws(county, rng)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # the visibility map too, for index-only scans
+    setup_s = time.perf_counter() - t0
+    sizes = {
+        "projects": Project.objects.count(),
+        "tasks": tasks,
+        "open_tasks": Task.objects.filter(status__in=["NEW", "ASSIGNED"]).count(),
+        "vouchers": Expenditure.objects.count(),
+    }
+    print(
+        f"bench_pages: {db.vendor} {_db_version(connection)}, {sizes}, setup {setup_s:.1f}s",
+        flush=True,
+    )
+
+    clients: dict[str | None, Client] = {None: Client()}
+    results = {}
+    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
+    staff_tasks = inbox(county.users["staff"]).count()
+    for name, who, url in _pages(county, sizes["projects"], staff_tasks):
+        if who not in clients:
+            clients[who] = Client()
+            clients[who].force_login(county.users[who])
+        row = _time(clients[who], url, args.requests)
+        results[name] = {"as": who or "public", **row}
+        flag = "" if row["p95_ms"] <= TARGET_MS else "  (over the target)"
+        print(
+            f"{name:<40} {who or 'public':<9} median {row['median_ms']:>6} ms, "
+            f"p95 {row['p95_ms']:>6} ms, CPU {row['cpu_ms']:>6} ms, "
+            f"{row['queries']:>3} statements, {row['kib']} KiB{flag}",
+            flush=True,
+        )
+    # The overview's totals come from the cache until the next change: the same page with
+    # them summed again each time, as after every change of a state or of money.
+    row = _time(clients["leader"], reverse("dashboard"), args.requests, before=cache.clear)
+    results["overview_totals_summed"] = {"as": "leader", **row}
+    print(
+        f"{'overview_totals_summed':<40} {'leader':<9} median {row['median_ms']:>6} ms, "
+        f"p95 {row['p95_ms']:>6} ms, CPU {row['cpu_ms']:>6} ms, "
+        f"{row['queries']:>3} statements, {row['kib']} KiB",
+        flush=True,
+    )
+    result = {
+        "bench": "pages",
+        "cpu": cpu_model(),
+        "database": db.vendor,
+        "requests": args.requests,
+        "target_p95_ms": TARGET_MS,
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        **sizes,
+        "pages": results,
+    }
+    print("RESULT " + json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
