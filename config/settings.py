@@ -256,12 +256,13 @@ if env.bool("DJANGO_SECURE", default=False):
 # --- Uploads (issue 6) ---
 # The expenditure ledger import reads the whole file within these limits before it locks
 # the project; a file past one is refused with a message naming the limit, nothing stored.
-# Largest upload, in bytes (the proxy in front must allow a body above it: deploy/nginx).
+# Largest upload, in bytes (also put a body-size limit in the proxy in front, e.g. 6m).
 # The file is streamed (a temporary file past 2.5 MB), never read into memory whole.
-LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=16 * 1024 * 1024)
-# Data rows in one file (the header row not counted). 100,000 rows: about 2 s and 55 MB
-# on PostgreSQL (docs/performance.md, issue 10); memory grows with this cap.
-LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=100_000)
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Data rows in one file (the header row not counted). The rows are kept until written,
+# about 500 bytes each: 100,000 rows (with 16 MB above) take about 2 s and 50 MB on
+# PostgreSQL (docs/performance.md, issue 10).
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=20000)
 # Characters in one cell, any column.
 LEDGER_IMPORT_MAX_CELL_CHARS = env.int("LEDGER_IMPORT_MAX_CELL_CHARS", default=1000)
 # XLSX: bytes all parts of the archive unpack to, judged before openpyxl opens it (it

@@ -346,11 +346,10 @@ class Review:
         if name in self.caught:
             found = self.caught[name]
             return self.first(found), len(found)
-        if not self.ledger.caught[name]:
+        count = self.ledger.caught[name]
+        if not count:
             return [], 0
-        return list(self.entries(self.ledger.catches[name].where)[: self.limit]), (
-            self.ledger.caught[name]
-        )
+        return list(self.entries(self.ledger.catches[name].where)[: self.limit]), count
 
     def first(self, items: list) -> list:
         return items if self.limit is None else items[: self.limit]

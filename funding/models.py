@@ -283,6 +283,12 @@ class Expenditure(models.Model):
     class Meta:
         verbose_name = _("expenditure")
         ordering = ["spent_on", "voucher_no"]
+        # The fund trail pages a project's vouchers by date and groups them by number
+        # (issue 10: 300 -> 170-190 ms at 100,000 entries; an import pays ~0.9 s more).
+        indexes = [
+            models.Index(fields=["project", "spent_on", "voucher_no"], name="expenditure_by_day"),
+            models.Index(fields=["project", "voucher_no"], name="expenditure_by_voucher"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_positive"),
             models.UniqueConstraint(

@@ -24,6 +24,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role, has_role
 from accounts.text import check_text
@@ -104,7 +105,7 @@ class Refund(models.Model):
         Recovery, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("recovery")
     )
     amount = models.DecimalField(_("amount"), **MONEY)
-    paid_on = models.DateField(_("paid on"))
+    paid_on = models.DateField(pgettext_lazy("refund", "paid on"))
     reference = models.CharField(_("payment reference"), max_length=REFERENCE_MAX)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

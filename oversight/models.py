@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from funding.models import Project
@@ -94,9 +95,9 @@ class SupervisionFinding(models.Model):
         SERIOUS = "serious", _("Serious (严重)")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("finding", "Open")
         ANSWERED = "answered", _("Answered by the unit")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("finding", "Closed")
 
     engagement = models.ForeignKey(
         AuditEngagement, on_delete=models.PROTECT, related_name="supervision_findings"

@@ -19,7 +19,6 @@ from integrity.policy import VetoRefused
 from .actions import _open_tasks
 from .flows import STAFF_TASK, ProjectFlow
 from .lifecycle import lock_project, record_refusal
-from .models import ProjectProcess
 
 
 def declare_no_conflict(project_id: int, expert) -> ExpertAssignment:
@@ -56,12 +55,8 @@ def pick_replacement(project_id: int, by, expert, reason: str) -> ExpertAssignme
 def _hand_over(project: Project, from_expert: int | None, to_expert) -> None:
     """Move the open review task of `from_expert` (None: the one waiting for staff) to
     `to_expert` (None: to staff's inbox, to pick one by hand)."""
-    process = ProjectProcess.objects.filter(project=project).first()
-    if process is None:
-        return  # moved without the process (the bare lifecycle): no inbox to keep
-    for task in _open_tasks(process):
-        if task.flow_task != ProjectFlow.expert_review:
-            continue
+    # A project moved without its process (the bare lifecycle) has no tasks: nothing to do.
+    for task in _open_tasks(project, flow_task=ProjectFlow.expert_review):
         if task.data.get("expert") != from_expert:
             continue
         if to_expert is None:

@@ -23,7 +23,9 @@ from ..respondents import is_respondent, was_notified
 
 @login_required
 def respondent_case(request, pk: int):
-    case = get_object_or_404(MisconductCase.objects.select_related("hearing", "sanction", "letter"), pk=pk)
+    case = get_object_or_404(
+        MisconductCase.objects.select_related("hearing", "sanction", "letter"), pk=pk
+    )
     officer = has_role(request.user, Role.INTEGRITY)
     if not officer and not (is_respondent(request.user, case) and was_notified(case)):
         raise Http404

@@ -76,7 +76,7 @@ def task_page(user, number):
     chosen = [task.pk for task in page.object_list]
     tasks = Task.objects.filter(pk__in=chosen).select_related("process__projectprocess__project")
     by_pk = {task.pk: task for task in tasks}
-    page.object_list = [by_pk[pk] for pk in chosen]
+    page.object_list = [by_pk[pk] for pk in chosen if pk in by_pk]
     return page
 
 

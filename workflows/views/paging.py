@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 
 TOTAL = "_list_total"
+MAX_PAGE = 1_000_000
 
 
 def window_page(queryset: QuerySet, number, per_page: int) -> Page:
@@ -25,6 +26,8 @@ def window_page(queryset: QuerySet, number, per_page: int) -> Page:
         number = max(int(number), 1)
     except (TypeError, ValueError):
         number = 1
+    # Past any list's end; a bigger offset would not even fit the database's integer.
+    number = min(number, MAX_PAGE)
     counted = queryset.annotate(**{TOTAL: Window(Count("pk"))})
 
     def rows_of(n: int) -> list:
