@@ -49,6 +49,11 @@ def visibility(user, attachment: Attachment) -> Visibility:
     owner = attachment.owner
     if owner is None:  # the owner row is gone
         return Visibility.HIDDEN
+    return _ask(check, user, owner, attachment)
+
+
+def _ask(check: CanView, user, owner: models.Model, attachment: Attachment) -> Visibility:
+    """The owning part's answer, a bool read as ALLOWED or HIDDEN."""
     answer = check(user, owner, attachment)
     if isinstance(answer, Visibility):
         return answer
@@ -56,8 +61,9 @@ def visibility(user, attachment: Attachment) -> Visibility:
 
 
 def allowed_of(user, owner: models.Model, attachments) -> list[Attachment]:
-    """The attachments of `owner` that `user` may download (a page lists only these)."""
+    """The attachments of `owner` that `user` may download (a page lists only these):
+    the same check as `visibility`, with the owner already at hand."""
     check = _checks.get(owner._meta.label_lower)
     if check is None:
         return []
-    return [a for a in attachments if check(user, owner, a) in (Visibility.ALLOWED, True)]
+    return [a for a in attachments if _ask(check, user, owner, a) is Visibility.ALLOWED]

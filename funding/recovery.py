@@ -31,6 +31,7 @@ from accounts.text import check_text
 from trail.kinds import EventKind
 from trail.services import record
 
+from .amounts import check_amount
 from .budget import CENT
 from .models import MONEY, ZERO, Project
 from .states import ProjectStatus
@@ -92,6 +93,10 @@ class Recovery(models.Model):
     @property
     def outstanding(self) -> Decimal:
         return self.amount - self.refunded
+
+    def refund_rows(self):
+        """The refunds with who recorded them, in one query (the project page's table)."""
+        return self.refunds.select_related("recorded_by")
 
     @property
     def settled(self) -> bool:
@@ -221,15 +226,14 @@ def _is_staff(user) -> bool:
 
 
 def _check_amount(amount: Decimal, label: str) -> Decimal:
-    """Yuan with at most two decimals, finite and not negative (every path, not only forms)."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise ValidationError(_gettext("%(label)s: enter an amount in yuan.") % {"label": label})
-    if amount < 0 or amount != amount.quantize(CENT):
+    """The amount rules of funding.amounts (every path, not only forms), and not negative."""
+    amount = check_amount(amount, label)
+    if amount < 0:
         raise ValidationError(
             _gettext("%(label)s: an amount in yuan, not negative, with at most two decimals.")
             % {"label": label}
         )
-    return amount.quantize(CENT)
+    return amount
 
 
 def assess_recovery(project: Project, reason: str, by) -> Recovery:

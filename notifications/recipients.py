@@ -18,7 +18,7 @@ from accounts.roles import Role
 from funding.adjustments import unit_officers_of
 from funding.models import Project
 from integrity.models import MisconductCase, SubjectKind
-from integrity.respondents import is_respondent, was_notified
+from integrity.respondents import was_notified
 from trail.models import Event
 
 
@@ -93,12 +93,12 @@ def respondents(subject: Subject) -> QuerySet[User]:
     case = subject.case
     if case is None or not was_notified(case):
         return NOBODY()
+    # The same rule as integrity.respondents.is_respondent, as one query (not one per user).
     if case.respondent_kind == SubjectKind.PERSON:
-        candidates = User.objects.filter(id_number__iexact=case.respondent_id)
+        users = User.objects.filter(id_number__iexact=case.respondent_id)
     else:
-        candidates = _role(Role.UNIT).filter(organisation__credit_code=case.respondent_id)
-    candidates = candidates.filter(is_active=True).select_related("organisation")
-    return User.objects.filter(pk__in=[u.pk for u in candidates if is_respondent(u, case)])
+        users = _role(Role.UNIT).filter(organisation__credit_code=case.respondent_id)
+    return users.filter(is_active=True)
 
 
 def everyone_but(subject: Subject, users: QuerySet[User]) -> QuerySet[User]:

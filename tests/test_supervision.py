@@ -224,6 +224,29 @@ def test_every_act_of_the_firm_checks_the_acting_auditor_again(client, county, s
     assert "发票抬头不符。" in text(response)  # the form as typed
 
 
+def test_closing_a_finding_or_recording_a_check_checks_the_acting_auditor_again(
+    client, county, supervised
+):
+    auditor = county.users["auditor"]
+    raise_finding(client, auditor, supervised, severity="minor", text="发票抬头不符。")
+    finding = SupervisionFinding.objects.get()
+    engagement = finding.engagement
+    today = timezone.localdate()
+    check = FundCheck.objects.create(engagement=engagement, period_from=today, due_on=today)
+    ban(county, auditor)  # barred after the appointment: each later act is refused
+    client.force_login(auditor)
+    url = reverse("finding-close", args=[supervised.pk, finding.pk])
+    response = client.post(url, {f"close-{finding.pk}-note": "已核实。"}, follow=True)
+    assert "Auditor 钱审计师 is barred" in text(response)
+    assert SupervisionFinding.objects.get(pk=finding.pk).status == "open"
+    url = reverse("supervision-check", args=[supervised.pk, check.pk])
+    response = client.post(url, {"summary": "经费使用基本规范。"}, follow=True)
+    assert "Auditor 钱审计师 is barred" in text(response)
+    assert FundCheck.objects.get(pk=check.pk).recorded_at is None
+    refused = VetoCheck.objects.filter(gate=Gate.AUDIT, passed=False)
+    assert refused.count() == 2 and {c.checked_by for c in refused} == {auditor}
+
+
 # --- periodic fund checks -----------------------------------------------------------------
 
 
@@ -624,6 +647,9 @@ def test_auditors_annotate_flags_and_export_the_vouchers_to_excel(client, county
     assert "Finding raised" in by_voucher["JZ-3"][7]
     assert by_voucher["JZ-2"][3] == '=HYPERLINK("http://x")' and by_voucher["JZ-2"][6] in (None, "")
     assert sheet.cell(row=3, column=4).data_type == "s"  # text, never a formula
+    for row in sheet.iter_rows(min_row=2):  # every text column, not only the payee
+        for cell in (row[0], row[2], row[3], row[4], row[6], row[7]):
+            assert cell.value in (None, "") or cell.data_type == "s"
 
     # The PI and another firm do not get the annotations.
     client.force_login(project.pi)

@@ -377,44 +377,47 @@ def answer(request, pk: int, finding_id: int):
     return redirect("supervision", pk=pk)
 
 
+def _firm_step(request, pk: int, finding_id: int, step: str, form_class, act, success: str):
+    """Close or reopen: the firm's step on one finding, its form kept as typed when refused.
+    A refusal goes into a message: the form may no longer be shown (the finding's status
+    changed meanwhile)."""
+    project = _project_for_findings(request, pk)
+    finding = _finding(project, finding_id)
+    form = form_class(request.POST, prefix=f"{step}-{finding.pk}")
+    if form.is_valid():
+        if attempt(request, lambda: act(finding, form.cleaned_data), success) is not FAILED:
+            return redirect("supervision", pk=pk)
+    else:
+        messages.error(request, _("Please correct the fields below."))
+    return supervision_page(request, pk, typed={(step, finding.pk): form})
+
+
 @login_required
 @require_POST
 def close(request, pk: int, finding_id: int):
-    project = _project_for_findings(request, pk)
-    finding = _finding(project, finding_id)
-    form = CloseForm(request.POST, prefix=f"close-{finding.pk}")
-    if not form.is_valid():
-        messages.error(request, _("Please correct the fields below."))
-        return supervision_page(request, pk, typed={("close", finding.pk): form})
-    done = attempt(
+    return _firm_step(
         request,
-        lambda: rules.close_finding(finding, request.user, form.cleaned_data["note"]),
+        pk,
+        finding_id,
+        "close",
+        CloseForm,
+        lambda f, data: rules.close_finding(f, request.user, data["note"]),
         _("The finding has been closed."),
     )
-    if done is FAILED:
-        return supervision_page(request, pk, typed={("close", finding.pk): form})
-    return redirect("supervision", pk=pk)
 
 
 @login_required
 @require_POST
 def reopen(request, pk: int, finding_id: int):
-    project = _project_for_findings(request, pk)
-    finding = _finding(project, finding_id)
-    form = ReopenForm(request.POST, prefix=f"reopen-{finding.pk}")
-    if not form.is_valid():
-        messages.error(request, _("Please correct the fields below."))
-        return supervision_page(request, pk, typed={("reopen", finding.pk): form})
-    data = form.cleaned_data
-    done = attempt(
+    return _firm_step(
         request,
-        lambda: rules.reopen_finding(finding, request.user, data["reason"], data["rectify_by"]),
+        pk,
+        finding_id,
+        "reopen",
+        ReopenForm,
+        lambda f, data: rules.reopen_finding(f, request.user, data["reason"], data["rectify_by"]),
         _("The finding has been reopened."),
-        form=form,
     )
-    if done is FAILED:
-        return supervision_page(request, pk, typed={("reopen", finding.pk): form})
-    return redirect("supervision", pk=pk)
 
 
 # --- red flags: annotate and export -------------------------------------------------------
