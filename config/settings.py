@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "trail",
     "documents",
+    "lists",  # filter, sort, page and export lists (issue 11)
     "integrity",
     "funding",
     "oversight",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pushes an idle session's expiry ahead at most once a minute (SESSION_REFRESH_SECONDS).
+    "accounts.session_refresh.SessionRefreshMiddleware",
     "config.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -314,13 +317,23 @@ TWO_FACTOR_REQUIRED_ROLES = env.list(
 )
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default=BUREAU_NAME)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secrets on admin pages
-# Idle sessions end: each request saves the session and pushes its expiry
-# SESSION_IDLE_SECONDS ahead (one session write per request); the cookie also goes
-# when the browser closes.
+# Idle sessions end: a request pushes the session's expiry SESSION_IDLE_SECONDS ahead,
+# saving it only when its last save is SESSION_REFRESH_SECONDS old or more
+# (accounts.session_refresh), not on every request; the cookie also goes when the
+# browser closes.
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=1800)
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Passwords: Argon2id with OWASP's parameters (accounts/hashers.py says why); the PBKDF2
+# hashes made before are still checked, and re-made with Argon2id at the next sign-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 # Browser policies, in every setting: no inline script or style, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -19,5 +19,6 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("account/", include("accounts.urls")),
     path("", include("accounts.urls_signin")),
+    path("", include("oversight.urls")),
     path("", include("workflows.urls")),
 ]

@@ -1,0 +1,126 @@
+"""One way to serve a list: filter, sort, page, and export what is shown.
+
+A part of the system describes a list with a ListSpec (its filters, its table, its
+title) and hands `list_response` the rows the user may see. The page and its exports
+run the same filters on the same rows, so an export never holds more than the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import django_filters
+import django_tables2 as tables
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tables2 import RequestConfig
+
+from .export import CSV, XLSX, csv_chunks, workbook_bytes
+
+PER_PAGE = 25
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    title: str  # lazy text: the page's heading and the sheet's name
+    filterset_class: type[django_filters.FilterSet]
+    table_class: type[tables.Table]
+    export_name: str  # file name stem: projects → projects-20261126.xlsx
+    per_page: int = PER_PAGE
+    template: str = "lists/list.html"
+    intro: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def export_row_cap() -> int:
+    return int(getattr(settings, "LIST_EXPORT_MAX_ROWS", 50_000))
+
+
+def _filterset(request, spec: ListSpec, rows: QuerySet):
+    data = request.GET.copy()
+    for key in ("page", "sort", "export"):
+        data.pop(key, None)
+    return spec.filterset_class(data or None, queryset=rows, request=request)
+
+
+def _paginate(table: tables.Table, page: str | None, per_page: int) -> None:
+    # A fixed page size: the address cannot ask for a million rows at once.
+    try:
+        table.paginate(page=page or 1, per_page=per_page)
+    except PageNotAnInteger:
+        table.page = table.paginator.page(1)
+    except EmptyPage:
+        table.page = table.paginator.page(table.paginator.num_pages)
+
+
+def table_values(table: tables.Table) -> tuple[list[str], list[list]]:
+    values = iter(table.as_values())
+    headers = next(values)
+    return headers, values
+
+
+def export_response(request, spec: ListSpec, table: tables.Table, kind: str) -> HttpResponse:
+    headers, rows = table_values(table)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    name = f"{spec.export_name}-{stamp}.{kind}"
+    if kind == "csv":
+        response = StreamingHttpResponse(csv_chunks(headers, rows), content_type=CSV)
+    else:
+        response = HttpResponse(workbook_bytes(str(spec.title), headers, rows), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def list_response(request, spec: ListSpec, rows: QuerySet, context: dict | None = None):
+    """The page of `rows` the address asks for, or all of them as ?export=xlsx|csv.
+
+    `rows` must already hold only what the user may see: the list filters within them.
+    Bad filters show their errors and no rows, never everything by mistake.
+    """
+    filterset = _filterset(request, spec, rows)
+    valid = not filterset.is_bound or filterset.is_valid()
+    shown = filterset.qs if valid else rows.none()
+    kind = request.GET.get("export")
+    if kind in EXPORT_FORMATS:
+        query = request.GET.copy()
+        query.pop("export")
+        if not valid:
+            messages.error(request, _("Correct the filters before exporting."))
+            return redirect(f"{request.path}?{query.urlencode()}")
+        count = shown.count()
+        if count > export_row_cap():
+            messages.error(
+                request,
+                _("%(count)s rows match; narrow the filters to at most %(cap)s to export.")
+                % {"count": count, "cap": export_row_cap()},
+            )
+            return redirect(f"{request.path}?{query.urlencode()}")
+        table = spec.table_class(shown, request=request)
+        RequestConfig(request, paginate=False).configure(table)
+        return export_response(request, spec, table, kind)
+    table = spec.table_class(shown, request=request)
+    RequestConfig(request, paginate=False).configure(table)
+    _paginate(table, request.GET.get("page"), spec.per_page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    return render(
+        request,
+        spec.template,
+        {
+            "spec": spec,
+            "title": spec.title,
+            "filterset": filterset,
+            "valid": valid,
+            "table": table,
+            "export_query": query.urlencode(),
+            **(context or {}),
+        },
+    )
