@@ -14,6 +14,23 @@ from .text import BoundedFormMixin
 
 # Room for spaces, hyphens and stray characters; what is stored is the canonical 18.
 TYPED_LENGTH = 40
+# The only format <input type="date"> reads and writes, whatever the page's language.
+ISO_DATE = "%Y-%m-%d"
+
+
+class IsoDateInput(forms.DateInput):
+    """A date picker whose value is YYYY-MM-DD in every language.
+
+    Django's DateInput writes a date in the language's first input format (zh-hans:
+    2024/09/05), which a browser's date picker cannot read: it showed an empty field
+    and the date was lost on the next save. What is typed back is ISO, which DateField
+    reads in every language.
+    """
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or ISO_DATE)
 
 
 class IdNumberField(forms.CharField):

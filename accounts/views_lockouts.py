@@ -41,6 +41,10 @@ def lockouts(request):
         return _page(request)
     if "unlock" in request.POST:
         form = UnlockForm(request.POST)
+        if not form.is_valid() and set(form.errors) == {"reason"}:  # the typed reason: kept
+            typed = {**form.cleaned_data, "reason": form.data.get("reason", "")}
+            refused = {**typed, "error": " ".join(form.errors["reason"])}
+            return _page(request, unlock=refused, status=400)
         if not form.is_valid():
             messages.error(request, _("This lockout could not be read; reload the page."))
             return redirect("account-lockouts")

@@ -13,16 +13,25 @@ the unit, the PI, the experts, the auditor; staff stand in for organisations wit
 unit officer), a few finished tasks each, task contracts, disbursements (some first
 tranches late), progress reports (some overdue), recoveries (some outstanding),
 supervision engagements with rectifications (some overdue), vouchers (20 a project
-past its contract), tech reports of accepted and closed projects, and 60 inspection
-draws whose pools hold every project in progress.
+past its contract), tech reports of accepted and closed projects, 60 inspection
+draws whose pools hold every project in progress, and what the inbox's other sections
+list: expert reviews (three a project past the expert review, some still owed and
+late), objections to the public notices, budget adjustments, misconduct cases in every
+state with their hearings and appeals, sanctions (some ordering a rectification still
+to record) and veto overrides (some waiting for a leader), most of each long settled.
 
 Then --requests GETs of each page through Django's test client as the role that sees
 most of it (bureau staff for the inbox and the API, leadership for the overview,
-nobody signed in for the public pages): median and p95 wall-clock time, the CPU time per
+nobody signed in for the public pages; the inbox also as a leader, the integrity
+officer, a PI, a unit officer and an expert): median and p95 wall-clock time, the CPU time per
 request (this process and its PostgreSQL backend: on a shared machine the wall clock
 counts the others' work too), SQL statements per request (all of them, the session and
 the user included) and the size of the HTML; with the machine's load average before and
 after. The last line is ``RESULT {json}``.
+
+--only inbox measures only the pages whose names start with one of the given
+prefixes; --keep leaves the database behind and --reuse measures it again without
+building it (after migrating it: a new index is measured on the same rows).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bench_lifecycle import ThrowawayDatabase, _db_version, _read_dotenv
 from machine import cpu_model  # bench/ is this script's directory
@@ -121,6 +131,16 @@ def _parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--projects", type=int, default=100_000, help="projects in all")
     parser.add_argument("--requests", type=int, default=30, help="GETs measured per page")
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database a --keep run left (migrated, not rebuilt)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated prefixes of the pages to measure (e.g. inbox)",
+    )
     return parser.parse_args(argv)
 
 
@@ -131,11 +151,28 @@ def main(argv=None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # nothing is queued while building
     _read_dotenv()
-    with ThrowawayDatabase(keep=args.keep) as db:
+    with KeptDatabase() if args.reuse else ThrowawayDatabase(keep=args.keep) as db:
         import django
 
         django.setup()
         return _run(args, db)
+
+
+class KeptDatabase(ThrowawayDatabase):
+    """The database a run with --keep left behind, used as it is and kept again."""
+
+    def __init__(self):
+        super().__init__(keep=True)
+
+    def __enter__(self):
+        url = self.original
+        if url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            parts = urlsplit(url)
+            name = parts.path.lstrip("/") or "kjjg"
+            self.vendor, self.pg_name = "postgresql", name if "bench" in name else f"{name}_bench"
+            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + self.pg_name))
+            return self
+        raise SystemExit("bench_pages: --reuse needs the PostgreSQL database of a --keep run")
 
 
 # --- the data -----------------------------------------------------------------------------
@@ -493,6 +530,242 @@ def _draws(county, rng: random.Random) -> None:
         )
 
 
+# Misconduct cases, in ten thousand: most long settled, some waiting for the officer.
+CASE_SPREAD = [
+    ("dismissed", 2000),
+    ("refused", 500),
+    ("cleared", 1000),
+    ("decided", 3500),
+    ("upheld", 1000),
+    ("appeal_answered", 500),
+    ("revoked", 200),
+    ("proposed", 200),
+    ("reported", 400),
+    ("investigating", 500),
+    ("appealed", 100),
+    ("under_review", 100),
+]
+HEARD = {"investigating", "cleared", "decided", "upheld", "appeal_answered", "revoked"}
+HEARD |= {"appealed", "under_review"}
+DECIDED = {"decided", "upheld", "appeal_answered", "revoked", "appealed", "under_review"}
+# Projects past the expert review, whose three reviews are long in.
+REVIEWED = SIGNED | {"budget_review", "pending_approval", "public_notice", "approved"}
+
+
+def _reviews(county, projects, rng: random.Random) -> None:
+    """Three expert reviews a project: owed (a quarter of them late) under the expert
+    review, submitted for every project past it."""
+    from django.utils import timezone
+
+    from funding.models import ExpertAssignment
+
+    today, now = datetime.date.today(), timezone.now()
+    day = datetime.timedelta(days=1)
+    experts = [county.users[f"expert{k}"] for k in range(1, 6)]
+    rows = []
+    for p in projects:
+        if p.status == "expert_review":
+            owed = True
+        elif p.status in REVIEWED:
+            owed = False
+        else:
+            continue
+        for expert in rng.sample(experts, 3):
+            due = today + rng.randrange(-10, 30) * day if owed else p.start_date - 60 * day
+            rows.append(
+                ExpertAssignment(
+                    project=p,
+                    expert=expert,
+                    no_conflict_declared=True,
+                    due_on=due,
+                    score=None if owed else rng.randrange(60, 95),
+                    opinion="" if owed else "同意立项。",
+                    submitted_at=None if owed else now - rng.randrange(60, 3600) * day,
+                )
+            )
+    ExpertAssignment.objects.bulk_create(rows, batch_size=5000)
+
+
+def _decisions(county, projects, rng: random.Random) -> None:
+    """Objections to the public notices (one notice in five objected to, the objections
+    of earlier notices decided) and budget adjustments (one running project in five,
+    one in twenty of them pending)."""
+    from funding.models import BudgetAdjustment, Objection
+
+    staff = county.users["staff"]
+    objections, adjustments = [], []
+    for p in projects:
+        if p.status in ("public_notice", "approved", *SIGNED) and rng.random() < 0.2:
+            open_ = p.status == "public_notice"
+            objections += [
+                Objection(
+                    project=p,
+                    name=f"异议人{p.pk}-{k}",
+                    contact="13800000000",
+                    text="对公示的项目负责人资格有异议。",
+                    status="open" if open_ else rng.choice(["upheld", "dismissed"]),
+                    finding="" if open_ else "经核查，异议不成立。",
+                    decided_by=None if open_ else staff,
+                )
+                for k in range(rng.randrange(1, 3))
+            ]
+        if p.status in ("in_progress", "under_audit") and rng.random() < 0.2:
+            pending = rng.random() < 0.05
+            adjustments.append(
+                BudgetAdjustment(
+                    project=p,
+                    from_category="equipment",
+                    to_category="operations",
+                    amount=Decimal(rng.randrange(1, 50) * 1000),
+                    reason="设备采购价格下降，结余用于测试化验。",
+                    status="pending" if pending else rng.choice(["applied", "rejected"]),
+                    requested_by=p.pi,
+                    decided_by=None if pending else staff,
+                )
+            )
+    Objection.objects.bulk_create(objections, batch_size=5000)
+    BudgetAdjustment.objects.bulk_create(adjustments, batch_size=5000)
+
+
+def _integrity(county, projects, pis, n: int, rng: random.Random) -> None:
+    """n/50 misconduct cases in the spread of CASE_SPREAD (a few of them against the
+    demo applicant), their hearings and appeals; a sanction for each decided case, one
+    in five ordering a rectification (one in ten of those still to record); n/200 veto
+    overrides, one in ten waiting for a leader."""
+    from integrity.models import (
+        Appeal,
+        MisconductCase,
+        RespondentHearing,
+        Sanction,
+        VetoOverride,
+    )
+
+    today = datetime.date.today()
+    day = datetime.timedelta(days=1)
+    officer, staff, leader = (county.users[u] for u in ("integrity", "staff", "leader"))
+    spread = []
+    for status, share in CASE_SPREAD:
+        spread += [status] * max(round(n / 50 * share / 10_000), 1)
+    rng.shuffle(spread)
+    applicant = county.users["applicant"]
+    people = [applicant] * 3 + pis
+    cases = []
+    for i, status in enumerate(spread):
+        who = people[i % len(people)]
+        cases.append(
+            MisconductCase(
+                status=status,
+                reporter="匿名举报",
+                respondent_kind="person",
+                respondent_id=who.id_number,
+                respondent_name=who.real_name,
+                misconduct=rng.choice(["plagiarism", "fabrication", "misuse", "false_application"]),
+                allegation="举报项目申请材料存在虚假内容。",
+                decision_no=f"基准诚信〔{i:05d}〕号" if status in DECIDED else "",
+                decided_on=today - rng.randrange(30, 3000) * day if status in DECIDED else None,
+                opened_by=officer,
+            )
+        )
+    cases = MisconductCase.objects.bulk_create(cases, batch_size=5000)
+    hearings, appeals, sanctions = [], [], []
+    for case in cases:
+        if case.status in HEARD:
+            notified = today - rng.randrange(1, 3000) * day
+            reply_by = notified + 10 * day
+            answered = case.status != "investigating" or rng.random() < 0.3
+            hearings.append(
+                RespondentHearing(
+                    case=case,
+                    notified_on=notified,
+                    reply_by=reply_by,
+                    statement="本人对举报内容作出说明。" if answered else "",
+                    received_on=reply_by - day if answered else None,
+                    notified_by=officer,
+                )
+            )
+        if case.status in ("appealed", "under_review", "appeal_answered", "upheld", "revoked"):
+            answered = case.status not in ("appealed", "under_review")
+            appeals.append(
+                Appeal(
+                    case=case,
+                    kind="review" if case.status == "under_review" else "appeal",
+                    filed_on=case.decided_on + 10 * day,
+                    grounds="认定事实不清。",
+                    authority="县科技局",
+                    outcome=("revoked" if case.status == "revoked" else "upheld")
+                    if answered
+                    else "",
+                    answered_on=case.decided_on + 40 * day if answered else None,
+                    recorded_by=officer,
+                )
+            )
+        if case.status in DECIDED:
+            rectify = rng.random() < 0.2
+            sanctions.append(
+                Sanction(
+                    subject_kind="person",
+                    subject_id=case.respondent_id,
+                    subject_name=case.respondent_name,
+                    severity="minor" if rectify else "serious",
+                    gates=[] if rectify else ["apply"],
+                    measures=["suspend_rectify"] if rectify else ["criticism", "ban"],
+                    decision_no=case.decision_no,
+                    reason="经调查，认定存在科研失信行为。",
+                    starts_on=case.decided_on,
+                    ends_on=case.decided_on + 730 * day,
+                    status="revoked" if case.status == "revoked" else "effective",
+                    rectify_by=case.decided_on + 90 * day if rectify else None,
+                    rectified_on=case.decided_on + 80 * day
+                    if rectify and rng.random() < 0.9
+                    else None,
+                    recorded_by=officer,
+                )
+            )
+    RespondentHearing.objects.bulk_create(hearings, batch_size=5000)
+    Appeal.objects.bulk_create(appeals, batch_size=5000)
+    sanctions = Sanction.objects.bulk_create(sanctions, batch_size=5000)
+    asked = rng.sample(projects, max(n // 200, 1))
+    VetoOverride.objects.bulk_create(
+        (
+            VetoOverride(
+                gate="apply",
+                object_type="funding.project",
+                object_id=str(p.pk),
+                sanction=sanctions[k % len(sanctions)] if sanctions else None,
+                reason="经集体研究，项目负责人已完成整改，同意例外办理。",
+                status="pending" if pending else "used",
+                requested_by=staff,
+                approved_by=None if pending else leader,
+            )
+            for k, p in enumerate(asked)
+            for pending in [rng.random() < 0.1]
+        ),
+        batch_size=5000,
+    )
+
+
+def _spread_over_the_years() -> None:
+    """bulk_create stamps every row with the time it ran: spread the times of what the
+    inbox sorts by over the years, as they would be (PostgreSQL only; SQLite keeps the
+    one time, which changes no plan)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table, column in [
+            ("funding_objection", "lodged_at"),
+            ("funding_budgetadjustment", "requested_at"),
+            ("integrity_misconductcase", "opened_at"),
+            ("integrity_sanction", "recorded_at"),
+            ("integrity_vetooverride", "requested_at"),
+            ("oversight_supervisionfinding", "raised_at"),
+        ]:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} - (id % 3000) * interval '1 day'"
+            )
+
+
 # --- measuring ----------------------------------------------------------------------------
 
 
@@ -561,7 +834,11 @@ def _pages(county, projects: int, staff_tasks: int) -> list[tuple[str, str | Non
     pages = [
         ("inbox", "staff", inbox),
         (f"inbox_page_{middle_tasks}", "staff", f"{inbox}?page={middle_tasks}"),
+        ("inbox_leader", "leader", inbox),
+        ("inbox_integrity", "integrity", inbox),
         ("inbox_pi", "applicant", inbox),
+        ("inbox_unit", "unit1", inbox),
+        ("inbox_expert", "expert1", inbox),
         ("api_projects", "staff", api),
         (f"api_projects_page_{middle_projects}", "staff", f"{api}?page={middle_projects}"),
         ("overview", "leader", reverse("dashboard")),
@@ -579,6 +856,35 @@ def _pages(county, projects: int, staff_tasks: int) -> list[tuple[str, str | Non
     return pages
 
 
+def _build(args):
+    """The county, its projects and everything the pages list (not measured)."""
+    from workflows import demo
+
+    rng = random.Random(10)
+    county = demo.create_county()
+    pis = _people(county, rng)
+    projects, signed_on = _projects(county, pis, args.projects, rng)
+    _processes(county, projects, rng)
+    _money_and_oversight(county, projects, signed_on, rng)
+    _draws(county, rng)
+    _reviews(county, projects, rng)
+    _decisions(county, projects, rng)
+    _integrity(county, projects, pis, args.projects, rng)
+    _spread_over_the_years()
+    return county
+
+
+def _county_kept():
+    """The demo county's people, as a --keep run left them (--reuse)."""
+    from accounts.models import User
+    from workflows import demo
+
+    county = demo.County()
+    names = [username for username, *_ in demo.USERS]
+    county.users = {u.username: u for u in User.objects.filter(username__in=names)}
+    return county
+
+
 def _run(args, db) -> int:
     from django.core.cache import cache
     from django.core.management import call_command
@@ -588,29 +894,28 @@ def _run(args, db) -> int:
     from django.urls import reverse
     from viewflow.workflow.models import Task
 
-    from funding.models import Expenditure, Project
-    from workflows import demo
+    from funding.models import Expenditure, ExpertAssignment, Objection, Project
+    from integrity.models import MisconductCase, Sanction, VetoOverride
     from workflows.actions import inbox
 
     setup_test_environment()  # the test client's host
-    rng = random.Random(10)
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
-    county = demo.create_county()
-    pis = _people(county, rng)
-    projects, signed_on = _projects(county, pis, args.projects, rng)
-    tasks = _processes(county, projects, rng)
-    _money_and_oversight(county, projects, signed_on, rng)
-    _draws(county, rng)
+    county = _county_kept() if args.reuse else _build(args)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # the visibility map too, for index-only scans
     setup_s = time.perf_counter() - t0
     sizes = {
         "projects": Project.objects.count(),
-        "tasks": tasks,
+        "tasks": Task.objects.count(),
         "open_tasks": Task.objects.filter(status__in=["NEW", "ASSIGNED"]).count(),
         "vouchers": Expenditure.objects.count(),
+        "open_objections": Objection.objects.filter(status="open").count(),
+        "cases": MisconductCase.objects.count(),
+        "overrides_pending": VetoOverride.objects.filter(status="pending").count(),
+        "sanctions": Sanction.objects.count(),
+        "expert_reviews": ExpertAssignment.objects.count(),
     }
     print(
         f"bench_pages: {db.vendor} {_db_version(connection)}, {sizes}, setup {setup_s:.1f}s",
@@ -618,14 +923,21 @@ def _run(args, db) -> int:
     )
 
     clients: dict[str | None, Client] = {None: Client()}
-    results = {}
-    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
-    staff_tasks = inbox(county.users["staff"]).count()
-    for name, who, url in _pages(county, sizes["projects"], staff_tasks):
+
+    def client_of(who: str | None) -> Client:
         if who not in clients:
             clients[who] = Client()
             clients[who].force_login(county.users[who])
-        row = _time(clients[who], url, args.requests)
+        return clients[who]
+
+    results = {}
+    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
+    staff_tasks = inbox(county.users["staff"]).count()
+    only = tuple(prefix for prefix in args.only.split(",") if prefix)
+    for name, who, url in _pages(county, sizes["projects"], staff_tasks):
+        if only and not name.startswith(only):
+            continue
+        row = _time(client_of(who), url, args.requests)
         results[name] = {"as": who or "public", **row}
         flag = "" if row["p95_ms"] <= TARGET_MS else "  (over the target)"
         print(
@@ -636,14 +948,15 @@ def _run(args, db) -> int:
         )
     # The overview's totals come from the cache until the next change: the same page with
     # them summed again each time, as after every change of a state or of money.
-    row = _time(clients["leader"], reverse("dashboard"), args.requests, before=cache.clear)
-    results["overview_totals_summed"] = {"as": "leader", **row}
-    print(
-        f"{'overview_totals_summed':<40} {'leader':<9} median {row['median_ms']:>6} ms, "
-        f"p95 {row['p95_ms']:>6} ms, CPU {row['cpu_ms']:>6} ms, "
-        f"{row['queries']:>3} statements, {row['kib']} KiB",
-        flush=True,
-    )
+    if not only or "overview_totals_summed".startswith(only):
+        row = _time(client_of("leader"), reverse("dashboard"), args.requests, before=cache.clear)
+        results["overview_totals_summed"] = {"as": "leader", **row}
+        print(
+            f"{'overview_totals_summed':<40} {'leader':<9} median {row['median_ms']:>6} ms, "
+            f"p95 {row['p95_ms']:>6} ms, CPU {row['cpu_ms']:>6} ms, "
+            f"{row['queries']:>3} statements, {row['kib']} KiB",
+            flush=True,
+        )
     result = {
         "bench": "pages",
         "cpu": cpu_model(),

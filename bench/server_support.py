@@ -23,20 +23,28 @@ RUSH_DOCUMENTS = ("application_form", "commitment")
 
 
 def prepare(
-    users: int, documents: tuple[str, ...] = (), *, migrate: bool = True
+    users: int,
+    documents: tuple[str, ...] = (),
+    *,
+    migrate: bool = True,
+    legacy_hashes: bool = False,
 ) -> list[tuple[str, int]]:
     """The demo county plus `users` applicants with a draft each; (username, project id).
 
     With `documents`, the call requires those kinds and every draft carries them (through
     documents.attachments.attach, as the project page does), so each draft is submittable.
-    Every account has the production hasher's hash (PBKDF2) whatever PASSWORD_HASHERS
-    says, so a server with the real settings checks the real cost.
+    Every account has the production hasher's hash (Argon2id, accounts.hashers) whatever
+    PASSWORD_HASHERS says, so a server with the real settings checks the real cost. With
+    `legacy_hashes`, a PBKDF2 hash instead, as accounts made before Argon2id have: each
+    sign-in then checks PBKDF2 and re-hashes with Argon2id (the first rush after the
+    change, the worst case).
     """
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
     from django.contrib.auth.models import Group
     from django.core.files.base import ContentFile
     from django.core.management import call_command
 
+    from accounts.hashers import Argon2idHasher
     from accounts.models import User
     from accounts.roles import Role
     from documents.attachments import attach
@@ -49,11 +57,12 @@ def prepare(
     if documents:
         county.call.required_documents = list(documents)
         save_call(county.call, county.users["staff"])
-    hasher = PBKDF2PasswordHasher()
+    hasher = PBKDF2PasswordHasher() if legacy_hashes else Argon2idHasher()
     hashed = hasher.encode(PASSWORD, hasher.salt())  # once: the same hash for every account
     started = time.process_time()
     hasher.verify(PASSWORD, hashed)
     prepare.hash_cpu_seconds = round(time.process_time() - started, 3)
+    prepare.hasher = hasher.algorithm
     group = Group.objects.get(name=Role.APPLICANT.value)
     accounts = []
     for n in range(users):

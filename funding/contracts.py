@@ -57,6 +57,9 @@ class ProjectContract(models.Model):
 
     class Meta:
         verbose_name = _("task contract")
+        # When each project signed, read from the index alone (the overview's late first
+        # tranches, issue 10).
+        indexes = [models.Index(fields=["project", "frozen_at"], name="contract_signed_by_project")]
 
 
 class ContractTarget(models.Model):

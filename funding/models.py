@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
-from .states import BudgetCategory, ProjectStatus
+from .states import RUNNING_STATES, BudgetCategory, ProjectStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -84,6 +84,9 @@ class Project(models.Model):
     commitment_signed_at = models.DateTimeField(_("integrity commitment signed"), null=True)
     # Set when the public notice (公示) opens; it cannot close before (issue 7).
     notice_ends_on = models.DateField(_("public notice ends on"), null=True, blank=True)
+    # The day of the first tranche, kept by funding.services.record_disbursement: whether
+    # it came late is then read from the project row, not from all its tranches (issue 10).
+    first_disbursed_on = models.DateField(_("first disbursed on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +94,22 @@ class Project(models.Model):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["-created_at"]
+        # The overview's lists at 100,000 projects (issue 10): the running projects with
+        # the day of their first tranche, read from the index alone; the contracted and
+        # in-progress projects by end date (acceptance overdue, oversight.overdue).
+        indexes = [
+            models.Index(
+                fields=["id"],
+                include=["first_disbursed_on"],
+                condition=Q(status__in=sorted(RUNNING_STATES)),
+                name="project_running_first_paid",
+            ),
+            models.Index(
+                fields=["end_date", "id"],
+                condition=Q(status__in=[ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS]),
+                name="project_executing_by_end",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(requested_amount__gte=0), name="project_requested_nonneg"

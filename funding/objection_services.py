@@ -144,3 +144,15 @@ def objection_context(project: Project, user) -> dict:
         else project.objections.filter(status=Objection.Status.OPEN).exists(),
         "can_decide_objections": has_role(user, Role.STAFF),
     }
+
+
+def objections_to_decide(user) -> QuerySet[Objection]:
+    """Open objections, for staff who decide them (an inbox): the notice ending first
+    comes first, since the notice cannot close as approved while one is open."""
+    if not has_role(user, Role.STAFF):
+        return Objection.objects.none()
+    return (
+        Objection.objects.filter(status=Objection.Status.OPEN)
+        .select_related("project")
+        .order_by("project__notice_ends_on", "lodged_at", "pk")
+    )

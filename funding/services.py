@@ -309,7 +309,7 @@ def apply_budget_cuts(project: Project, cuts: dict[str, tuple[Decimal, str]]) ->
 
 def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> Disbursement:
     """Pay a tranche. The caller holds the project row lock and saves `disbursed_total`
-    (the database refuses a total above the approved amount)."""
+    (the database refuses a total above the approved amount) and `first_disbursed_on`."""
     if amount <= 0:
         raise ValidationError(_("A disbursement must be above zero."))
     amount = check_amount(amount, _("Disbursement"))
@@ -320,11 +320,14 @@ def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> 
             % {"left": remaining}
         )
     project.disbursed_total += amount
+    paid_on = timezone.localdate()
+    if project.first_disbursed_on is None:
+        project.first_disbursed_on = paid_on
     return Disbursement.objects.create(
         project=project,
         tranche=tranche,
         amount=amount,
-        paid_on=timezone.localdate(),
+        paid_on=paid_on,
         recorded_by=by,
     )
 

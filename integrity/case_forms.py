@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import IsoDateInput
 from accounts.text import BoundedFormMixin
 
 from .models import Gate, Measure, MisconductCase, Severity
 from .services import normalise_subject
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = IsoDateInput()
 
 
 def _date(label, required=True, help_text="", today=False) -> forms.DateField:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -598,3 +599,30 @@ def waiting_for_officer(on_date: datetime.date | None = None) -> list[Misconduct
                 continue  # the respondent's turn until the deadline
         waiting.append(case)
     return sorted(waiting, key=lambda c: c.status != C.PROPOSED)
+
+
+def cases_waiting_for_officer(on_date: datetime.date | None = None) -> QuerySet[MisconductCase]:
+    """The cases of waiting_for_officer as a queryset, in the same order (the system's
+    proposals first, then the oldest), so a list can show the first few and count them
+    all in one query: a case under investigation waits for the respondent, not the
+    officer, while their deadline to reply runs."""
+    on_date = on_date or timezone.localdate()
+    respondents_turn = Q(
+        status=C.INVESTIGATING,
+        hearing__isnull=False,
+        hearing__received_on__isnull=True,
+        hearing__lapsed_on__isnull=True,
+        hearing__reply_by__gte=on_date,
+    )
+    proposal = Case(
+        When(status=C.PROPOSED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        MisconductCase.objects.filter(
+            status__in=[C.PROPOSED, C.REPORTED, C.INVESTIGATING, C.APPEALED, C.UNDER_REVIEW]
+        )
+        .exclude(respondents_turn)
+        .select_related("hearing")
+        .annotate(proposals_first=proposal)
+        .order_by("proposals_first", "opened_at", "pk")
+    )

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import IsoDateInput
 from accounts.text import BoundedFormMixin
 
 from .models import Gate, Measure, Sanction
 from .services import normalise_subject, sanction_problems
 from .tables import shown_number
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = IsoDateInput()
 
 
 # What sanction_problems reads; when one of these is already wrong it cannot judge.

@@ -138,3 +138,16 @@ def overrides_for(obj: models.Model):
     return VetoOverride.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).select_related("requested_by", "approved_by", "sanction")
+
+
+def overrides_waiting_for(user):
+    """Overrides asked for and not yet approved that `user` may approve: a leader's inbox
+    (never their own request: the second approval is another person's)."""
+    if not has_role(user, Role.LEADER):
+        return VetoOverride.objects.none()
+    return (
+        VetoOverride.objects.filter(status=VetoOverride.Status.PENDING)
+        .exclude(requested_by=user)
+        .select_related("sanction", "requested_by")
+        .order_by("requested_at", "pk")
+    )

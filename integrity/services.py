@@ -271,3 +271,16 @@ def enforce_sanctions_in_force() -> int:
     """The daily job: every sanction whose start has come acts on its day."""
     ids = list(sanctions_to_enforce().values_list("pk", flat=True))
     return sum(enforce_sanction(pk) for pk in ids)
+
+
+def rectifications_to_record():
+    """暂停项目限期整改 still to be noted as done: effective sanctions ordering a
+    rectification whose completion is not recorded, the nearest deadline first (the
+    integrity officer's inbox). The measures are matched in their stored JSON text,
+    which every database can search."""
+    return Sanction.objects.filter(
+        status=Sanction.Status.EFFECTIVE,
+        measures__icontains=f'"{Measure.SUSPEND_RECTIFY.value}"',
+        rectify_by__isnull=False,
+        rectified_on__isnull=True,
+    ).order_by("rectify_by", "pk")

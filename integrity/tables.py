@@ -1,4 +1,9 @@
-"""The register as a table: what the integrity officer scans, ID numbers masked."""
+"""The register and the misconduct cases as tables: what the integrity officer scans,
+and what their exports hold, ID numbers masked in both.
+
+A column shown on the page only is `exclude_from_export`; a column for the export only
+is `visible=False` (django-tables2 exports invisible columns too).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.identity import mask_id_number
+from lists.columns import DateColumn
 
-from .models import Measure, Sanction, SubjectKind
-
-PER_PAGE = 25
+from .models import CaseStatus, Measure, MisconductCase, Sanction, SubjectKind
 
 
 def shown_number(sanction: Sanction) -> str:
@@ -61,7 +65,11 @@ class SanctionTable(tables.Table):
         verbose_name=gettext_lazy("Subject"),
         linkify=lambda record: reverse("sanction", args=[record.pk]),
     )
-    subject_id = tables.Column(verbose_name=gettext_lazy("ID number or credit code"))
+    subject_kind = tables.Column(verbose_name=gettext_lazy("Subject kind"), visible=False)
+    # Not sortable: the order of the full numbers would tell the masked digits apart.
+    subject_id = tables.Column(
+        verbose_name=gettext_lazy("ID number or credit code"), orderable=False
+    )
     subject_unit = tables.Column(verbose_name=gettext_lazy("Unit"))
     severity = tables.Column(verbose_name=gettext_lazy("Severity"))
     measures = tables.Column(verbose_name=gettext_lazy("Measures"), orderable=False)
@@ -72,42 +80,73 @@ class SanctionTable(tables.Table):
         verbose_name=gettext_lazy("Period"),
         accessor="starts_on",
         order_by=("starts_on", "ends_on"),
+        exclude_from_export=True,
     )
+    starts_on = DateColumn(verbose_name=gettext_lazy("Starts on"), visible=False)
+    ends_on = DateColumn(verbose_name=gettext_lazy("Ends on"), visible=False, empty_values=())
     status = tables.Column(verbose_name=gettext_lazy("Status"))
+    under_appeal = tables.Column(verbose_name=gettext_lazy("Under appeal"), visible=False)
+    rectify_by = DateColumn(verbose_name=gettext_lazy("Rectify by"), visible=False)
+    rectified_on = DateColumn(verbose_name=gettext_lazy("Rectified on"), visible=False)
     decision_no = tables.Column(verbose_name=gettext_lazy("Decision number"))
+    recorded_at = tables.Column(verbose_name=gettext_lazy("Recorded on"), visible=False)
 
     class Meta:
         model = Sanction
+        # The export's columns in the order of the workbook the register always had.
         fields = (
             "subject_name",
+            "subject_kind",
             "subject_id",
             "subject_unit",
             "severity",
             "measures",
             "gates",
             "period",
+            "starts_on",
+            "ends_on",
             "status",
+            "under_appeal",
+            "rectify_by",
+            "rectified_on",
             "decision_no",
+            "recorded_at",
         )
-        template_name = "integrity/register_table.html"
-        attrs = {"class": "register", "data-testid": "register"}
+        sequence = fields
+        attrs = {"class": "list register", "data-testid": "register"}
         empty_text = gettext_lazy("No sanctions match.")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, *args, request=None, **kwargs):
+        super().__init__(data, *args, request=request, **kwargs)
         self.today = timezone.localdate()
 
     def render_subject_id(self, record: Sanction) -> str:
         return shown_number(record)
 
+    def value_subject_id(self, record: Sanction) -> str:
+        # The export leaves the system: a person's number masked there too.
+        return shown_number(record)
+
+    def value_subject_kind(self, record: Sanction) -> str:
+        return record.get_subject_kind_display()
+
     def render_measures(self, record: Sanction):
         return _list_html(record.measure_labels())
+
+    def value_measures(self, record: Sanction) -> str:
+        return "；".join(record.measure_labels())
 
     def render_gates(self, record: Sanction):
         return _list_html(record.gate_labels())
 
+    def value_gates(self, record: Sanction) -> str:
+        return "；".join(record.gate_labels())
+
     def render_period(self, record: Sanction) -> str:
         return period_text(record)
+
+    def value_ends_on(self, record: Sanction):
+        return record.ends_on or _("permanent")
 
     def render_status(self, record: Sanction):
         markers = status_markers(record, self.today)
@@ -116,3 +155,111 @@ class SanctionTable(tables.Table):
             record.get_status_display(),
             format_html_join("", '<br><span class="flag">{}</span>', ((m,) for m in markers)),
         )
+
+    def value_status(self, record: Sanction) -> str:
+        return record.get_status_display()
+
+    def value_under_appeal(self, record: Sanction) -> str:
+        return _("yes") if record.under_appeal else _("no")
+
+    def value_recorded_at(self, record: Sanction):
+        return timezone.localtime(record.recorded_at).date() if record.recorded_at else None
+
+
+def case_number(case: MisconductCase) -> str:
+    """A case's number: the one its page, the officer and the search use."""
+    return f"#{case.pk}"
+
+
+def case_respondent_number(case: MisconductCase) -> str:
+    """As on the register: a person's ID number masked, a credit code in full."""
+    if case.respondent_kind == SubjectKind.PERSON:
+        return mask_id_number(case.respondent_id)
+    return case.respondent_id
+
+
+class CaseTable(tables.Table):
+    number = tables.Column(
+        verbose_name=gettext_lazy("Case"),
+        accessor="pk",
+        order_by="id",  # not "pk": the list's tie-break (-pk) is no sort by this column
+        linkify=lambda record: reverse("case", args=[record.pk]),
+    )
+    respondent_name = tables.Column(
+        verbose_name=gettext_lazy("Respondent"),
+        linkify=lambda record: reverse("case", args=[record.pk]),
+    )
+    respondent_kind = tables.Column(verbose_name=gettext_lazy("Subject kind"))
+    # Not sortable: the order of the full numbers would tell the masked digits apart.
+    respondent_id = tables.Column(
+        verbose_name=gettext_lazy("ID number or credit code"), orderable=False
+    )
+    respondent_unit = tables.Column(verbose_name=gettext_lazy("Unit"))
+    misconduct = tables.Column(verbose_name=gettext_lazy("Kind of misconduct"))
+    status = tables.Column(verbose_name=gettext_lazy("Stage"))
+    reply_by = DateColumn(
+        verbose_name=gettext_lazy("Reply by"),
+        accessor="hearing__reply_by",
+        order_by="hearing__reply_by",
+    )
+    decision_no = tables.Column(verbose_name=gettext_lazy("Decision number"))
+    opened_at = tables.Column(verbose_name=gettext_lazy("Opened"))
+
+    class Meta:
+        model = MisconductCase
+        fields = (
+            "number",
+            "respondent_name",
+            "respondent_kind",
+            "respondent_id",
+            "respondent_unit",
+            "misconduct",
+            "status",
+            "reply_by",
+            "decision_no",
+            "opened_at",
+        )
+        sequence = fields
+        attrs = {"class": "list", "data-testid": "cases"}
+        empty_text = gettext_lazy("No cases match.")
+
+    def __init__(self, data, *args, request=None, **kwargs):
+        super().__init__(data, *args, request=request, **kwargs)
+        self.today = timezone.localdate()
+
+    def render_number(self, record: MisconductCase) -> str:
+        return case_number(record)
+
+    value_number = render_number
+
+    def render_respondent_id(self, record: MisconductCase) -> str:
+        return case_respondent_number(record)
+
+    value_respondent_id = render_respondent_id
+
+    def _overdue(self, record: MisconductCase) -> bool:
+        hearing = getattr(record, "hearing", None)
+        return (
+            record.status == CaseStatus.INVESTIGATING
+            and hearing is not None
+            and not hearing.heard
+            and hearing.reply_by < self.today
+        )
+
+    def render_status(self, value, record: MisconductCase):
+        if self._overdue(record):
+            return format_html(
+                '<span class="state">{}</span><br><span class="flag">{}</span>',
+                value,
+                _("overdue"),
+            )
+        return format_html('<span class="state">{}</span>', value)
+
+    def value_status(self, value, record: MisconductCase) -> str:
+        return f"{value} · {_('overdue')}" if self._overdue(record) else value
+
+    def render_opened_at(self, value) -> str:
+        return timezone.localtime(value).date().isoformat()
+
+    def value_opened_at(self, value):
+        return timezone.localtime(value).date()

@@ -7,6 +7,7 @@ run the same filters on the same rows, so an export never holds more than the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import django_filters
@@ -78,11 +79,18 @@ def export_response(request, spec: ListSpec, table: tables.Table, kind: str) -> 
     return response
 
 
-def list_response(request, spec: ListSpec, rows: QuerySet, context: dict | None = None):
+def list_response(
+    request,
+    spec: ListSpec,
+    rows: QuerySet,
+    context: dict | Callable[[QuerySet], dict] | None = None,
+):
     """The page of `rows` the address asks for, or all of them as ?export=xlsx|csv.
 
     `rows` must already hold only what the user may see: the list filters within them.
     Bad filters show their errors and no rows, never everything by mistake.
+    `context` is more for the page's template, or a function of the filtered rows that
+    returns it (say, counts of what the filters found); it is not called for an export.
     """
     filterset = _filterset(request, spec, rows)
     valid = not filterset.is_bound or filterset.is_valid()
@@ -121,6 +129,6 @@ def list_response(request, spec: ListSpec, rows: QuerySet, context: dict | None 
             "valid": valid,
             "table": table,
             "export_query": query.urlencode(),
-            **(context or {}),
+            **(context(shown) if callable(context) else (context or {})),
         },
     )

@@ -14,7 +14,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -360,4 +360,27 @@ def answers_for_firm(user) -> QuerySet[SupervisionFinding]:
         .distinct()
         .select_related("engagement__project")
         .order_by("pk")
+    )
+
+
+def rectifications_for_pi(user) -> QuerySet[SupervisionFinding]:
+    """Rectification requests `user` answers as PI because their project's organisation
+    has no unit officer (answers_for_unit): the PI's inbox."""
+    if user is None or not user.is_authenticated:
+        return SupervisionFinding.objects.none()
+    officers = User.objects.filter(
+        groups__name=Role.UNIT.value,
+        is_active=True,
+        organisation_id=OuterRef("engagement__project__applicant_org_id"),
+    ).exclude(pk=OuterRef("engagement__project__pi_id"))
+    return (
+        SupervisionFinding.objects.filter(
+            status=Status.OPEN,
+            rectify_by__isnull=False,
+            engagement__ended_at__isnull=True,
+            engagement__project__pi=user,
+        )
+        .exclude(Exists(officers))
+        .select_related("engagement__project")
+        .order_by("rectify_by", "pk")
     )

@@ -13,6 +13,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
@@ -135,3 +136,20 @@ def _record_result(draw: InspectionDraw, project: Project, by, conclusion: str, 
         data={"draw": draw.pk, "conclusion": conclusion, "finding": result.finding},
     )
     return result
+
+
+def inspections_waiting_for(user) -> QuerySet:
+    """The drawn projects whose result `user`, drawn as their inspector, has still to
+    record: rows of the draw's project list, each with its draw and project, the
+    oldest draw first (an inspector's inbox)."""
+    drawn = InspectionDraw.projects.through
+    recorded = InspectionResult.objects.filter(
+        draw=OuterRef("inspectiondraw"), project=OuterRef("project")
+    )
+    return (
+        drawn.objects.filter(inspectiondraw__inspectors=user)
+        .exclude(Exists(recorded))
+        .select_related("inspectiondraw", "project")
+        .defer("inspectiondraw__population", "inspectiondraw__inspector_pool")
+        .order_by("inspectiondraw__drawn_at", "inspectiondraw_id", "project_id")
+    )

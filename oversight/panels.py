@@ -66,27 +66,6 @@ def current_round(project: Project) -> int:
     return project.acceptances.count() + 1
 
 
-def votes_waiting_for(member) -> list[Project]:
-    """Projects under acceptance whose current panel counts `member` and still waits for
-    their verdict in this round: the member's inbox. One query, however many panels."""
-    newest = AcceptancePanel.objects.filter(project=OuterRef("project")).order_by("-pk")
-    reviews = AcceptanceReview.objects.filter(project=OuterRef("project")).values("project")
-    round_ = Coalesce(Subquery(reviews.annotate(n=Count("pk")).values("n")), 0) + 1
-    voted = PanelVerdict.objects.filter(panel=OuterRef("pk"), member=member, round=OuterRef("r"))
-    panels = (
-        AcceptancePanel.objects.filter(
-            members=member,
-            project__status=ProjectStatus.UNDER_ACCEPTANCE,
-            pk=Subquery(newest.values("pk")[:1]),
-        )
-        .annotate(r=round_)
-        .exclude(Exists(voted))
-        .select_related("project")
-        .order_by("project_id")
-    )
-    return [panel.project for panel in panels]
-
-
 def _locked(project: Project) -> Project:
     return (
         Project.objects.select_for_update().select_related("pi", "applicant_org").get(pk=project.pk)
@@ -387,3 +366,24 @@ def check_conclusion(project: Project, counted: Tally, conclusion: str, remarks:
             raise ValidationError(
                 _("Write the panel's remarks: the PI rectifies by them before resubmitting.")
             )
+
+
+def panels_waiting_for(member):
+    """Panels of projects under acceptance that count `member` and still wait for their
+    verdict in this round (the newest panel of each project; oldest drawn first): the
+    member's inbox, counted and capped in one query."""
+    newest = AcceptancePanel.objects.filter(project=OuterRef("project")).order_by("-pk")
+    reviews = AcceptanceReview.objects.filter(project=OuterRef("project")).values("project")
+    round_ = Coalesce(Subquery(reviews.annotate(n=Count("pk")).values("n")), 0) + 1
+    voted = PanelVerdict.objects.filter(panel=OuterRef("pk"), member=member, round=OuterRef("r"))
+    return (
+        AcceptancePanel.objects.filter(
+            members=member,
+            project__status=ProjectStatus.UNDER_ACCEPTANCE,
+            pk=Subquery(newest.values("pk")[:1]),
+        )
+        .annotate(r=round_)
+        .exclude(Exists(voted))
+        .select_related("project")
+        .order_by("drawn_at", "pk")
+    )

@@ -2,8 +2,11 @@
 
 from django.urls import path
 
-from .lists import projects
+from .lists import adjustments, certificates, projects, vouchers
 
 urlpatterns = [
     path("projects/", projects.project_list, name="projects"),
+    path("vouchers/", vouchers.voucher_list, name="vouchers"),
+    path("adjustments/", adjustments.adjustment_list, name="adjustments"),
+    path("certificates/", certificates.certificate_list, name="certificates"),
 ]

@@ -98,10 +98,11 @@ def test_a_page_shows_at_most_100_vouchers_and_its_links_keep_the_address(client
     first = page(client, running)
     assert len(rows(first)) == VOUCHERS_PER_PAGE == 100
     assert len(re.findall(r'<tr data-expenditure="', first)) == 100  # their scans only
-    assert 'href="?page=2"' in first and "Page 1 of 3" in first
+    funds = reverse("project-funds", args=[running.pk])  # also when shown at another address
+    assert f'href="{funds}?page=2"' in first and "Page 1 of 3" in first
     last = page(client, running, page=3, tab="vouchers")
     assert len(rows(last)) == 50
-    assert 'href="?page=2&amp;tab=vouchers"' in last
+    assert f'href="{funds}?page=2&amp;tab=vouchers"' in last
     for wrong in ("0", "abc", "99"):  # the nearest page, never an error
         response = client.get(reverse("project-funds", args=[running.pk]), {"page": wrong})
         assert response.status_code == 200 and rows(response.content.decode())

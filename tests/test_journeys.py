@@ -147,7 +147,7 @@ def test_a_project_goes_from_application_to_a_verified_certificate(
     other = demo.draft_project(town, "applicant2", "另一个项目", "200000")
     signed_in(client, u["auditor"])
     funds = client.get(reverse("project-funds", args=[project.pk]))
-    assert funds.status_code == 200 and "300000.00" in page_text(funds)
+    assert funds.status_code == 200 and "300,000.00" in page_text(funds)  # 元, grouped
     assert client.get(reverse("project-funds", args=[other.pk])).status_code == 404
     assert client.get(reverse("project", args=[other.pk])).status_code == 404
     audit_report = SimpleUploadedFile("审计报告.pdf", demo.DEMO_PDF)  # required first (issue 8)

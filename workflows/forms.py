@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import IsoDateInput
 from accounts.identity import normalise_id_number
 from accounts.models import Organisation, User
 from accounts.roles import Role
@@ -69,7 +70,7 @@ class TechReportForm(ActionForm):
     embargo_until = forms.DateField(
         label=_("Embargoed until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
     def transition_kwargs(self) -> dict:
@@ -238,10 +239,8 @@ class ProjectForm(BoundedFormMixin, forms.Form):
     title = forms.CharField(label=_("Project title"), max_length=200)
     field = forms.CharField(label=_("Field"), max_length=100)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
-    start_date = forms.DateField(
-        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("Start date"), widget=IsoDateInput())
+    end_date = forms.DateField(label=_("End date"), widget=IsoDateInput())
     requested_amount = AmountField(label=_("Requested amount (yuan)"), **MONEY)
     equipment = AmountField(label=_("Equipment purchase"), **MONEY)
     # 32号: trial-make, upgrade and rental stay in the indirect-cost base; optional, so an
@@ -314,7 +313,7 @@ class ExpenditureForm(BoundedFormMixin, forms.ModelForm):
     class Meta:
         model = Expenditure
         fields = ["voucher_no", "spent_on", "category", "payee", "method", "amount"]
-        widgets = {"spent_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"spent_on": IsoDateInput()}
         field_classes = {"amount": AmountField}  # two decimals, bounded, written in full
 
 

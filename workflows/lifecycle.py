@@ -470,7 +470,7 @@ class ProjectLifecycle:
         if contracts.check_against_schedule(self.project, amount, reason):
             self.note["beyond_schedule"] = reason.strip()
         funding.record_disbursement(self.project, amount, tranche, self.actor)
-        self.extra_fields.add("disbursed_total")
+        self.extra_fields.update({"disbursed_total", "first_disbursed_on"})
         self.note.update(
             amount=str(amount), tranche=tranche, total=str(self.project.disbursed_total)
         )

@@ -1,5 +1,9 @@
 from django.urls import path, register_converter
 
+from oversight.lists import calls as call_lists
+from oversight.lists import inspections as inspection_lists
+from oversight.lists import reports as report_lists
+
 from . import api
 from .converters import SerialConverter
 from .views import (
@@ -26,7 +30,7 @@ register_converter(SerialConverter, "serial")
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
-    path("calls/", calls.call_list, name="calls"),
+    path("calls/", call_lists.call_list, name="calls"),
     path("overview/", dashboard.dashboard_page, name="dashboard"),
     # A whole list of the overview, a page at a time (issue 10).
     path("overview/<slug:section>/", dashboard.section_page, name="dashboard-section"),
@@ -96,7 +100,7 @@ urlpatterns = [
     path("projects/<int:pk>/review/declare/", experts.declare, name="review-declare"),
     path("projects/<int:pk>/review/decline/", experts.decline, name="review-decline"),
     path("projects/<int:pk>/opinions/release/", experts.release, name="opinions-release"),
-    path("inspections/", inspections.draw_list, name="inspections"),
+    path("inspections/", inspection_lists.inspection_list, name="inspections"),
     path("inspections/<int:pk>/", inspections.draw_page, name="inspection"),
     path(
         "inspections/<int:pk>/projects/<int:project_id>/",
@@ -168,7 +172,7 @@ urlpatterns = [
         supervision_views.flags_export,
         name="supervision-flags-export",
     ),
-    path("reports/", reports.report_list, name="reports"),
+    path("reports/", report_lists.report_list, name="reports"),
     path("reports/<int:pk>/", reports.report_detail, name="report"),
     *api.urlpatterns,
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.forms import IsoDateInput
 from accounts.text import BoundedFormMixin
 from funding.amounts import AmountField
 
@@ -18,7 +19,7 @@ from .indicators import BY_CODE, ENTERED_INDICATORS, INDICATORS, Indicator, pars
 from .models import YEAR_MAX, YEAR_MIN, UpwardRecommendation
 from .services import PROGRAMME_MAX
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = IsoDateInput()
 VALUE_CHARS = 40
 
 

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from accounts.identity import mask_id_number
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
 from documents.attachments import MAX_NOTE_CHARS
+from lists.pages import ListSpec, list_response
 from trail.services import history_of
 
 from ..case_forms import CaseForm, step_form
@@ -33,9 +33,11 @@ from ..cases import (
 )
 from ..evidence import attach_evidence, disclosed_ids, evidence_of
 from ..evidence import step_labels as evidence_step_labels
+from ..filters import CaseFilter
 from ..letters import generate_letter
 from ..models import Appeal, CaseStatus, MisconductCase, SubjectKind
 from ..respondents import is_respondent, was_notified
+from ..tables import CaseTable
 from .feedback import FAILED, attempt
 
 PROJECT_SOURCE = "funding.project"
@@ -59,8 +61,19 @@ def _officer_only(request) -> None:
         raise PermissionDenied
 
 
+CASES = ListSpec(
+    title=gettext_lazy("Misconduct cases"),
+    filterset_class=CaseFilter,
+    table_class=CaseTable,
+    export_name="cases",
+    template="integrity/cases.html",
+)
+
+
 @login_required
 def case_list(request):
+    """Every case to find, sort and export; the system's proposals and what waits for the
+    officer above them; a report to register below (a refused one comes back as typed)."""
     _officer_only(request)
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -72,20 +85,13 @@ def case_list(request):
         )
         if case is not FAILED:
             return redirect("case", pk=case.pk)
-    cases = MisconductCase.objects.exclude(status=CaseStatus.PROPOSED).select_related("sanction")
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "integrity/cases.html",
-        {
-            "proposed": MisconductCase.objects.filter(status=CaseStatus.PROPOSED).order_by(
-                "opened_at"
-            ),
-            "waiting": waiting_for_officer(),
-            "page": page,
-            "form": form,
-        },
-    )
+    cases = MisconductCase.objects.select_related("hearing").order_by("-opened_at", "-pk")
+    context = {
+        "proposed": MisconductCase.objects.filter(status=CaseStatus.PROPOSED).order_by("opened_at"),
+        "waiting": waiting_for_officer(),
+        "form": form,
+    }
+    return list_response(request, CASES, cases, context=context)
 
 
 def _load_case(pk: int) -> MisconductCase:
@@ -172,8 +178,10 @@ def case_step(request, pk: int, name: str):
         return _render_case(request, case, failed=(name, form))
     kwargs = form.cleaned_data if form is not None else {}
     done = attempt(request, lambda: take_step(pk, name, request.user, **kwargs), form=form)
-    if done is FAILED and form is not None and form.errors:
-        messages.error(request, _("Please correct the fields below."))
+    if done is FAILED and form is not None:
+        # Refused on a field or as a whole (the message says why): the form as typed.
+        if form.errors:
+            messages.error(request, _("Please correct the fields below."))
         return _render_case(request, _load_case(pk), failed=(name, form))
     return redirect("case", pk=pk)
 

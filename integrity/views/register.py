@@ -11,35 +11,25 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.forms import errors_onto
 from accounts.roles import Role, has_role
+from lists.pages import ListSpec, list_response
 
-from ..export import register_workbook
 from ..filters import SanctionFilter
 from ..forms import RectificationForm, RevokeForm, SanctionForm
 from ..models import Measure, Sanction
 from ..policy import effective_sanctions_q
 from ..services import record_rectification, record_sanction, revoke_sanction
-from ..tables import (
-    PER_PAGE,
-    SanctionTable,
-    period_text,
-    shown_number,
-    status_markers,
-)
+from ..tables import SanctionTable, period_text, shown_number, status_markers
 from .sanction_history import sanction_history
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def officer_only(view):
@@ -55,66 +45,53 @@ def officer_only(view):
     return guarded
 
 
-def _filterset(request) -> SanctionFilter:
-    sanctions = Sanction.objects.order_by("-recorded_at", "-pk")
-    return SanctionFilter(request.GET or None, queryset=sanctions)
+REGISTER = ListSpec(
+    title=gettext_lazy("Register of sanctions"),
+    filterset_class=SanctionFilter,
+    table_class=SanctionTable,
+    export_name="register",
+    template="integrity/register.html",
+    intro=gettext_lazy(
+        "Sanctions decided through a misconduct case enter the register themselves; record "
+        "here those decided by another body. ID numbers are shown masked, here and in the "
+        "exports."
+    ),
+)
 
 
-def _paginate(table: SanctionTable, page: str | None) -> None:
-    # Fixed page size: the page does not take a per-page number from the address.
-    try:
-        table.paginate(page=page or 1, per_page=PER_PAGE)
-    except PageNotAnInteger:
-        table.page = table.paginator.page(1)
-    except EmptyPage:
-        table.page = table.paginator.page(table.paginator.num_pages)
-
-
-def _counts(sanctions: QuerySet) -> dict[str, int]:
+def _counts(sanctions: QuerySet) -> dict[str, dict[str, int]]:
     """What the filtered register holds, in one query."""
     today = timezone.localdate()
-    return sanctions.aggregate(
-        total=Count("pk"),
-        in_force=Count("pk", filter=effective_sanctions_q(today)),
-        under_appeal=Count("pk", filter=Q(under_appeal=True, status=Sanction.Status.EFFECTIVE)),
-        revoked=Count("pk", filter=Q(status=Sanction.Status.REVOKED)),
-    )
+    return {
+        "counts": sanctions.order_by().aggregate(
+            total=Count("pk"),
+            in_force=Count("pk", filter=effective_sanctions_q(today)),
+            under_appeal=Count("pk", filter=Q(under_appeal=True, status=Sanction.Status.EFFECTIVE)),
+            revoked=Count("pk", filter=Q(status=Sanction.Status.REVOKED)),
+        )
+    }
+
+
+def _register(request):
+    sanctions = Sanction.objects.order_by("-recorded_at", "-pk")
+    return list_response(request, REGISTER, sanctions, context=_counts)
 
 
 @officer_only
 def register_page(request):
-    filterset = _filterset(request)
-    valid = not filterset.is_bound or filterset.is_valid()
-    # Bad filters show their errors and no rows, never the whole register by mistake.
-    sanctions = filterset.qs if valid else Sanction.objects.none()
-    table = SanctionTable(sanctions)
-    RequestConfig(request, paginate=False).configure(table)
-    _paginate(table, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "integrity/register.html",
-        {
-            "filterset": filterset,
-            "valid": valid,
-            "table": table,
-            "counts": _counts(sanctions) if valid else None,
-            "export_query": query.urlencode(),
-        },
-    )
+    return _register(request)
 
 
 @officer_only
 def register_export(request):
-    filterset = _filterset(request)
-    if filterset.is_bound and not filterset.is_valid():
-        messages.error(request, _("Correct the filters before exporting."))
-        return redirect(f"{reverse('register')}?{request.GET.urlencode()}")
-    content = register_workbook(filterset.qs.iterator(chunk_size=500))
-    response = HttpResponse(content, content_type=XLSX)
-    name = f"register-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    """The register's earlier export address: the same workbook as ?export=xlsx."""
+    asked = request.GET.copy()
+    request.GET = request.GET.copy()
+    request.GET["export"] = "xlsx"
+    response = _register(request)
+    if response.status_code == 302:  # refused (bad filters): back to them, the reason shown
+        asked.pop("export", None)
+        return redirect(f"{reverse('register')}?{asked.urlencode()}")
     return response
 
 
@@ -230,6 +207,7 @@ def sanction_edit(request, pk: int):
 
 urlpatterns = [
     path("register/", register_page, name="register"),
+    # The earlier export address, kept for bookmarks: the register's ?export=xlsx.
     path("register/export.xlsx", register_export, name="register-export"),
     path("register/new/", sanction_new, name="sanction-new"),
     path("register/<int:pk>/", sanction_page, name="sanction"),

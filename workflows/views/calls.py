@@ -13,17 +13,6 @@ from ..forms import ProjectForm
 
 
 @login_required
-def call_list(request):
-    calls = Call.objects.all()
-    rows = [{"call": call, "open": call_is_open(call)} for call in calls]
-    return render(
-        request,
-        "workflows/calls.html",
-        {"rows": rows, "can_apply": has_role(request.user, Role.APPLICANT)},
-    )
-
-
-@login_required
 def apply(request, pk: int):
     call = get_object_or_404(Call, pk=pk)
     if not has_role(request.user, Role.APPLICANT):

@@ -38,6 +38,7 @@ from . import projects  # a cycle: projects' page shows these sections
 from .feedback import FAILED, attempt
 
 FORM_KEY = "document_form"  # the refused upload form, handed back through `typed`
+AUDIT_REPORT_KEY = "audit_report_form"  # likewise, the lead auditor's refused report
 
 
 def project_kinds() -> list[tuple[str, str]]:
@@ -146,7 +147,9 @@ def documents_section(request, project, typed: dict) -> dict:
         "removal_typed": typed.get("removal") or {},
         # The lead auditor's report on the engagement, attached before the opinion.
         "audit_reports": document_rows(engagement, user) if engagement else [],
-        "audit_report_form": AuditReportForm() if engagement else None,
+        "audit_report_form": (typed.get(AUDIT_REPORT_KEY) or AuditReportForm())
+        if engagement
+        else None,
     }
 
 
@@ -211,7 +214,7 @@ def upload_audit_report(request, pk: int):
     if not form.is_valid():
         messages.error(request, file_problem(form, _("Choose the audit report to attach.")))
     else:
-        attempt(
+        done = attempt(
             request,
             lambda: attach(
                 engagement,
@@ -222,7 +225,10 @@ def upload_audit_report(request, pk: int):
             ),
             _("The audit report has been attached."),
         )
-    return redirect("project", pk=pk)
+        if done is not FAILED:
+            return redirect("project", pk=pk)
+    # The page again (status 200) with the form and why; a file field is never refilled.
+    return projects.render_project(request, project, typed={AUDIT_REPORT_KEY: form})
 
 
 @login_required
@@ -258,11 +264,14 @@ def upload_voucher_scan(request, pk: int, expenditure_id: int):
     if not form.is_valid():
         messages.error(request, file_problem(form, _("Choose the scan to attach.")))
     else:
-        attempt(
+        done = attempt(
             request,
             lambda: attach(
                 entry, "voucher_scan", form.cleaned_data["file"], request.user, may=may_attach_scan
             ),
             _("The scan has been attached to voucher %(no)s.") % {"no": entry.voucher_no},
         )
-    return redirect("project-funds", pk=pk)
+        if done is not FAILED:
+            return redirect("project-funds", pk=pk)
+    # The fund trail again (status 200) with why; a file field is never refilled.
+    return projects.funds_as_typed(request, project)

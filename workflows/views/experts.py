@@ -19,10 +19,8 @@ from funding import expert_draw
 from funding.expert_profiles import profile_of, save_expert_profile
 from funding.experts import ExpertField
 from funding.models import ExpertAssignment
-from funding.review_deadlines import late_reviews, pending_reviews
 from funding.reviews import release_opinions, released_opinions, review_summary
 from funding.states import ProjectStatus as S
-from oversight.access import application_withheld_from
 
 from ..actions import submit_expert_review
 from ..forms_experts import (
@@ -304,18 +302,3 @@ def release(request, pk: int):
         lambda data: release_opinions(project, request.user, form.texts()),
         _("The released opinions are shown to the applicant, without names or scores."),
     )
-
-
-# --- the inbox ----------------------------------------------------------------------------
-
-
-def reviews_due_section(user) -> dict:
-    """Late reviews for staff; an expert's own reviews with their due dates."""
-    section = {"late_reviews": [], "my_reviews": [], "is_expert": has_role(user, Role.EXPERT)}
-    # Before declaring no conflict an expert sees a project's title only, here as well.
-    section["withheld"] = application_withheld_from(user)
-    if has_role(user, Role.STAFF):
-        section["late_reviews"] = list(late_reviews()[:50])
-    if section["is_expert"]:
-        section["my_reviews"] = list(pending_reviews().filter(expert=user).order_by("due_on"))
-    return section

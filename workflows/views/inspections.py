@@ -1,8 +1,10 @@
-"""双随机、一公开: the public list of draws and results; staff draw, inspectors record."""
+"""双随机、一公开: a draw's page and its results, recorded by its inspectors or staff.
+
+The list of draws, where staff draw, is oversight.lists.inspections.
+"""
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,20 +13,10 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
 from funding.models import Project
-from oversight.inspections import draw_inspections, record_result
+from oversight.inspections import record_result
 from oversight.models import InspectionDraw, InspectionResult
 
 from .feedback import FAILED, attempt
-
-
-class DrawForm(BoundedFormMixin, forms.Form):
-    n_projects = forms.IntegerField(label=gettext_lazy("Projects to draw"), min_value=1)
-    n_inspectors = forms.IntegerField(label=gettext_lazy("Inspectors to draw"), min_value=1)
-    seed = forms.CharField(
-        label=gettext_lazy("Seed (empty: a random one, published with the draw)"),
-        required=False,
-        max_length=64,
-    )
 
 
 class ResultForm(BoundedFormMixin, forms.Form):
@@ -33,32 +25,6 @@ class ResultForm(BoundedFormMixin, forms.Form):
     )
     finding = forms.CharField(
         label=gettext_lazy("Finding"), widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-def draw_list(request):
-    # The pools stay in the database: the list shows their size (pool_size), and the pool
-    # of each draw is on its own page.
-    draws = InspectionDraw.objects.defer("population", "inspector_pool").prefetch_related(
-        "projects__applicant_org", "inspectors"
-    )
-    can_draw = has_role(request.user, Role.STAFF)
-    form = DrawForm(request.POST or None) if can_draw else None
-    if form is not None and request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        draw = attempt(
-            request,
-            lambda: draw_inspections(
-                request.user, data["n_projects"], data["n_inspectors"], data["seed"]
-            ),
-            _("Drawn. The seed and the pool are published with the result."),
-        )
-        if draw is not FAILED:
-            return redirect("inspection", pk=draw.pk)
-    # Every draw stays public, a page at a time.
-    page = Paginator(draws.order_by("-drawn_at", "-pk"), 50).get_page(request.GET.get("page"))
-    return render(
-        request, "workflows/inspections.html", {"draws": page, "page": page, "form": form}
     )
 
 

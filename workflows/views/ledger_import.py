@@ -13,7 +13,7 @@ from funding.import_jobs import LedgerImportJob
 from funding.ledger_jobs import may_see_import_job, start_ledger_import
 
 from ..forms import LedgerImportForm
-from .projects import visible_project
+from .projects import funds_as_typed, visible_project
 
 ERRORS_SHOWN = 20  # row problems shown as messages after a small import
 
@@ -23,19 +23,21 @@ ERRORS_SHOWN = 20  # row problems shown as messages after a small import
 def import_expenditures(request, pk: int):
     project = visible_project(request, pk)
     form = LedgerImportForm(request.POST, request.FILES)
+    # Refused, the fund trail page again (status 200) with the form and why; a browser
+    # never refills a file field, so nothing else was typed.
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("file", [])))
-        return redirect("project-funds", pk=pk)
+        return funds_as_typed(request, project, import_form=form)
     upload = form.cleaned_data["file"]
     try:
         # Handed over open: a large upload waits in a temporary file and is streamed.
         outcome = start_ledger_import(project, request.user, upload, upload.name)
     except PermissionDenied as refused:
         messages.error(request, str(refused) or _("You may not do this."))
-        return redirect("project-funds", pk=pk)
+        return funds_as_typed(request, project, import_form=form)
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))
-        return redirect("project-funds", pk=pk)
+        return funds_as_typed(request, project, import_form=form)
     if isinstance(outcome, LedgerImportJob):
         return redirect("ledger-import-job", pk=pk, job_id=outcome.pk)
     messages.success(request, _("The export has been read."))
@@ -47,12 +49,12 @@ def import_expenditures(request, pk: int):
         )
     if outcome.errors:
         messages.error(request, _("Nothing was imported: correct the file and upload it again."))
-    else:
-        messages.success(
-            request,
-            _("%(new)d entries imported, %(old)d already there.")
-            % {"new": outcome.imported, "old": outcome.already_there},
-        )
+        return funds_as_typed(request, project, import_form=form)
+    messages.success(
+        request,
+        _("%(new)d entries imported, %(old)d already there.")
+        % {"new": outcome.imported, "old": outcome.already_there},
+    )
     for warning in outcome.warnings:  # spending beyond disbursed or budget (issue 9)
         messages.warning(request, warning)
     return redirect("project-funds", pk=pk)

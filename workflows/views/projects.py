@@ -38,7 +38,8 @@ from ..forms import (
     form_for,
 )
 from ..forms_notice import objection_section
-from ..lifecycle import available_transitions, transition_labels
+from ..lifecycle import transition_labels
+from ..stepper import action_rows, guidance, offered_transitions
 from ..unit_review import unit_section
 from . import documents as papers  # a cycle: its views render this page
 from .experts import pool_context, title_only_page
@@ -60,17 +61,20 @@ def render_project(
     override or review form, or `typed` text of the small forms) comes back as typed."""
     if not sees_application(request.user, project):  # an expert before declaring: the title
         return title_only_page(request, project, review_form)
-    actions = []
-    for t in available_transitions(project, request.user):
-        form = failed[1] if failed and failed[0] == t.slug else form_for(t.slug, project)
-        actions.append({"name": t.slug, "label": t.label, "doc": t.func.__doc__, "form": form})
+    offered, waiting = offered_transitions(project, request.user)  # only what can succeed
+
+    def form(name):
+        return failed[1] if failed and failed[0] == name else form_for(name, project)
+
     events = list(history_of(project))
     return render(
         request,
         "workflows/project.html",
         {
             "project": project,
-            "actions": actions,
+            "actions": action_rows(offered, project.status, form),
+            "waiting_actions": waiting,
+            **guidance(project, events),  # the stepper, what happens next, why it came back
             "history": history_rows(events, request.user, transition_labels()),
             "refusals": refusals_shown(events, request.user),
             "budget": budget_lines_in_order(project),
@@ -139,8 +143,9 @@ def funds_page(request, pk: int):
     return render_funds(request, project, form)
 
 
-def render_funds(request, project, form, adjustment_form=None):
-    """The fund trail page; a refused adjustment (`adjustment_form`) comes back as typed."""
+def render_funds(request, project, form, adjustment_form=None, import_form=None):
+    """The fund trail page; a refused adjustment (`adjustment_form`) or ledger import
+    (`import_form`) comes back as typed."""
     is_pi = request.user.pk == project.pi_id
     trail = fund_trail(project, request.GET.get("page"))  # a page of vouchers, 100 at most
     others = request.GET.copy()
@@ -154,7 +159,7 @@ def render_funds(request, project, form, adjustment_form=None):
             "page_query": f"&{others.urlencode()}" if others else "",
             "form": form,
             "adjustment_form": adjustment_form or (AdjustmentForm() if is_pi else None),
-            "import_form": LedgerImportForm() if is_pi else None,
+            "import_form": (import_form or LedgerImportForm()) if is_pi else None,
             "adjustments": adjustment_rows(project, request.user),
             "can_decide": has_role(request.user, Role.STAFF),
             # The scans of the vouchers shown, in one query (issue 8).
@@ -198,7 +203,7 @@ def request_budget_adjustment(request, pk: int):
     form = AdjustmentForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose two lines, an amount above zero and a reason."))
-        return _funds_as_typed(request, project, form)
+        return funds_as_typed(request, project, adjustment_form=form)
     data = form.cleaned_data
     done = attempt(
         request,
@@ -213,14 +218,19 @@ def request_budget_adjustment(request, pk: int):
         _("The budget adjustment has been recorded."),
     )
     if done is FAILED:  # refused: the form comes back as typed, the message says why
-        return _funds_as_typed(request, project, form)
+        return funds_as_typed(request, project, adjustment_form=form)
     return redirect("project-funds", pk=pk)
 
 
-def _funds_as_typed(request, project, form):
+def funds_as_typed(request, project, *, adjustment_form=None, import_form=None):
+    """The fund trail page again after a refused form, that form as typed (status 200: a
+    redirect would lose it); the PI keeps the form to record an expenditure."""
     if not can_see_fund_trail(request.user, project):
         raise PermissionDenied
-    return render_funds(request, project, None, adjustment_form=form)
+    form = ExpenditureForm() if request.user.pk == project.pi_id else None
+    return render_funds(
+        request, project, form, adjustment_form=adjustment_form, import_form=import_form
+    )
 
 
 # What the buttons of a pending adjustment send: the unit decides, the PI withdraws.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.forms import IsoDateInput
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
 from funding.amounts import AmountField
@@ -31,9 +32,7 @@ from .projects import render_project, visible_project
 
 class RefundForm(BoundedFormMixin, forms.Form):
     amount = AmountField(label=gettext_lazy("Amount refunded (yuan)"))
-    paid_on = forms.DateField(
-        label=gettext_lazy("Paid on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    paid_on = forms.DateField(label=gettext_lazy("Paid on"), widget=IsoDateInput())
     reference = forms.CharField(label=gettext_lazy("Payment reference"), max_length=REFERENCE_MAX)
 
 

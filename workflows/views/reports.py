@@ -1,32 +1,14 @@
-"""The public library of tech reports (科技报告): no sign-in needed."""
+"""A tech report's public page (科技报告): no sign-in needed.
 
-from django import forms
-from django.core.paginator import Paginator
+The library's list is oversight.lists.reports.
+"""
+
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext_lazy as _
 
-from accounts.text import BoundedFormMixin
 from documents.access import Visibility, visibility
 from documents.attachments import current_documents
 from oversight.models import TechReport
 from oversight.reports import public_reports
-
-
-class ReportSearchForm(BoundedFormMixin, forms.Form):
-    q = forms.CharField(
-        label=_("Search titles, abstracts and keywords"), required=False, max_length=100
-    )
-
-
-def report_list(request):
-    form = ReportSearchForm(request.GET or None)
-    # A term that cannot be searched (control characters, too long) finds nothing, with why.
-    valid = form.is_valid() if form.is_bound else True
-    query = form.cleaned_data.get("q", "").strip() if valid and form.is_bound else ""
-    reports = public_reports(query) if valid else TechReport.objects.none()
-    page = Paginator(reports, 20).get_page(request.GET.get("page"))
-    context = {"page": page, "query": request.GET.get("q", "")[:100], "form": form}
-    return render(request, "workflows/reports.html", context)
 
 
 def report_detail(request, pk: int):

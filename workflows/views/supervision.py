@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.forms import IsoDateInput
 from accounts.models import Organisation, User
 from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
@@ -71,7 +72,7 @@ class FindingForm(BoundedFormMixin, forms.Form):
     rectify_by = forms.DateField(
         label=gettext_lazy("Rectify by (a rectification request to the unit; empty: none)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
     fund_check = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -91,7 +92,7 @@ class ReopenForm(BoundedFormMixin, forms.Form):
     rectify_by = forms.DateField(
         label=gettext_lazy("New deadline (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
 
@@ -492,39 +493,3 @@ def flags_export(request, pk: int):
         filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-
-# --- the inbox ----------------------------------------------------------------------------
-
-
-def supervision_tasks(user, limit: int | None = None) -> list[dict]:
-    """Inbox rows: rectifications the unit has to answer, answers and fund checks the
-    firm has to deal with (no viewflow task: the engagement runs beside the lifecycle);
-    at most `limit` of each kind (the inbox counts the rest)."""
-    today = timezone.localdate()
-    rows = []
-    for f in rules.rectifications_for_unit(user)[:limit]:
-        late = f.rectify_by < today
-        title = (
-            _("Rectification (整改) overdue since %(d)s: answer it")
-            if late
-            else _("Answer the rectification request (整改) by %(d)s")
-        ) % {"d": f.rectify_by}
-        rows.append(_row(title, f.engagement.project, f.raised_at))
-    for f in rules.answers_for_firm(user)[:limit]:
-        title = _("Close or reopen the answered rectification")
-        rows.append(_row(title, f.engagement.project, f.raised_at))
-    for check in engagements.checks_waiting_for(user)[:limit]:
-        title = _("Record the fund check due on %(d)s") % {"d": check.due_on}
-        rows.append(_row(title, check.engagement.project, None))
-    return rows
-
-
-def _row(title: str, project, created) -> dict:
-    return {
-        "title": title,
-        "project": project,
-        "created": created,
-        "assigned": True,
-        "not_before": None,
-    }

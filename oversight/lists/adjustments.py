@@ -1,0 +1,179 @@
+"""Budget adjustments (预算调剂) across projects, to filter, sort, page and export (issue 11).
+
+Adjustments are shown on a project's fund trail, and on its page only to those who read
+that trail: the list holds the adjustments of the projects whose fund trail the user
+may read, the same rule as the voucher list.
+"""
+
+from __future__ import annotations
+
+import django_filters
+import django_tables2 as tables
+from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from funding.models import BudgetAdjustment, Call, Project
+from funding.states import BudgetCategory
+from lists.columns import MoneyColumn
+from lists.pages import ListSpec, list_response
+
+from .projects import ANY
+from .vouchers import date_input, fund_trail_projects, organisations_of
+
+
+class LocalDateColumn(tables.Column):
+    """A moment shown and exported as its day in the site's time zone, ISO (2026-11-26)."""
+
+    def render(self, value):
+        return timezone.localdate(value).isoformat()
+
+    def value(self, value):
+        return timezone.localdate(value) if value else ""
+
+
+class AdjustmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=100,
+        help_text=_("Project title or reason"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=BudgetAdjustment.Status.choices, empty_label=ANY
+    )
+    project = django_filters.ModelChoiceFilter(
+        label=_("Project"), queryset=Project.objects.none(), empty_label=ANY
+    )
+    call = django_filters.ModelChoiceFilter(
+        label=_("Call"),
+        field_name="project__call",
+        queryset=Call.objects.order_by("-opens_on"),
+        empty_label=ANY,
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"),
+        field_name="project__applicant_org",
+        queryset=Organisation.objects.none(),
+        empty_label=ANY,
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Budget line (from or to)"),
+        choices=BudgetCategory.choices,
+        method="filter_category",
+        empty_label=ANY,
+    )
+    asked_from = django_filters.DateFilter(
+        label=_("Asked from"),
+        field_name="requested_at__date",
+        lookup_expr="gte",
+        widget=date_input(),
+    )
+    asked_to = django_filters.DateFilter(
+        label=_("Asked up to"),
+        field_name="requested_at__date",
+        lookup_expr="lte",
+        widget=date_input(),
+    )
+
+    class Meta:
+        model = BudgetAdjustment
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.request.user
+        projects = fund_trail_projects(user)
+        asked = BudgetAdjustment.objects.filter(project_id=OuterRef("pk"))
+        self.filters["project"].queryset = projects.filter(Exists(asked)).order_by("title")
+        self.filters["organisation"].queryset = organisations_of(projects, user)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(Q(project__title__icontains=term) | Q(reason__icontains=term))
+
+    def filter_category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(from_category=value) | Q(to_category=value))
+
+
+class AdjustmentTable(tables.Table):
+    requested_at = LocalDateColumn(verbose_name=_("Asked on"))
+    project = tables.Column(
+        verbose_name=_("Project"),
+        accessor="project__title",
+        order_by="project__title",
+        linkify=lambda record: reverse("project-funds", args=[record.project_id]),
+    )
+    organisation = tables.Column(
+        verbose_name=_("Organisation"),
+        accessor="project__applicant_org__name",
+        order_by="project__applicant_org__name",
+    )
+    from_category = tables.Column(verbose_name=_("Move from"))
+    to_category = tables.Column(verbose_name=_("Move to"))
+    amount = MoneyColumn(verbose_name=_("Amount"))
+    reason = tables.Column(verbose_name=_("Reason"))
+    status = tables.Column(verbose_name=_("Status"))
+    requested_by = tables.Column(
+        verbose_name=_("Asked by"),
+        accessor="requested_by",
+        order_by=("requested_by__real_name", "requested_by__username"),
+    )
+    decided_by = tables.Column(
+        verbose_name=_("Decided by"),
+        accessor="decided_by",
+        order_by=("decided_by__real_name", "decided_by__username"),
+    )
+    decided_at = LocalDateColumn(verbose_name=_("Decided on"))
+
+    class Meta:
+        model = BudgetAdjustment
+        fields = (
+            "requested_at",
+            "project",
+            "organisation",
+            "from_category",
+            "to_category",
+            "amount",
+            "reason",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+        )
+        attrs = {"class": "list", "data-testid": "adjustments"}
+        row_attrs = {"data-adjustment": lambda record: record.pk}
+        empty_text = _("No budget adjustments match.")
+        order_by = ("-requested_at",)
+
+    def value_requested_by(self, value):
+        return str(value)
+
+    def value_decided_by(self, value):
+        return str(value) if value else ""
+
+
+ADJUSTMENTS = ListSpec(
+    title=_("Budget adjustments"),
+    filterset_class=AdjustmentFilter,
+    table_class=AdjustmentTable,
+    export_name="budget-adjustments",
+)
+
+
+def adjustments_rows(user) -> QuerySet[BudgetAdjustment]:
+    return (
+        BudgetAdjustment.objects.filter(project__in=fund_trail_projects(user))
+        .select_related("project__applicant_org", "requested_by", "decided_by")
+        .defer("project__summary")
+    )
+
+
+@login_required
+def adjustment_list(request):
+    return list_response(request, ADJUSTMENTS, adjustments_rows(request.user))

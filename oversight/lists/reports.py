@@ -1,0 +1,130 @@
+"""The public library of tech reports (科技报告), to filter, sort, page and export (issue 11).
+
+Anyone, signed in or not, sees the same rows as before: the reports of accepted projects,
+open ones and embargoed ones once their date has passed (oversight.reports.public_reports).
+The list shows what the report's page shows; the full-text file stays behind its own
+access rule on the report's page.
+"""
+
+from __future__ import annotations
+
+import django_filters
+import django_tables2 as tables
+from django.db.models import Q, QuerySet
+from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from lists.forms import FilterForm
+from lists.pages import ListSpec, list_response
+
+from ..models import TechReport
+from ..reports import public_reports
+from .projects import ANY, _year_choices
+
+MAX_WORDS = 5  # as oversight.reports: a search of more words uses the first five
+
+
+def words_q(term: str) -> Q:
+    """Every word in the title, the abstract or the keywords (as the library always did)."""
+    q = Q()
+    for word in term.split()[:MAX_WORDS]:
+        q &= Q(title__icontains=word) | Q(abstract__icontains=word) | Q(keywords__icontains=word)
+    return q
+
+
+def _organisations_published():
+    return Organisation.objects.filter(
+        pk__in=public_reports().order_by().values("project__applicant_org_id")
+    ).order_by("name")
+
+
+class ReportFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=100,
+        help_text=_("Words of the title, the abstract or the keywords"),
+    )
+    year = django_filters.ChoiceFilter(
+        label=_("Year filed"), choices=_year_choices, field_name="filed_at__year", empty_label=ANY
+    )
+    field = django_filters.CharFilter(
+        label=_("Field"), field_name="project__field", lookup_expr="icontains", max_length=100
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"),
+        field_name="project__applicant_org",
+        queryset=Organisation.objects.none(),  # those with a published report: per request
+        empty_label=ANY,
+    )
+
+    class Meta:
+        model = TechReport
+        form = FilterForm
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Whether an embargo has ended depends on the day: worked out for each request.
+        self.filters["organisation"].queryset = _organisations_published()
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(words_q(value)) if value.strip() else queryset
+
+
+class ReportTable(tables.Table):
+    title = tables.Column(
+        verbose_name=_("Title"), linkify=lambda record: reverse("report", args=[record.pk])
+    )
+    organisation = tables.Column(
+        verbose_name=_("Organisation"),
+        accessor="project__applicant_org__name",
+        order_by="project__applicant_org__name",
+    )
+    project = tables.Column(
+        verbose_name=_("Project"), accessor="project__title", order_by="project__title"
+    )
+    field = tables.Column(
+        verbose_name=_("Field"), accessor="project__field", order_by="project__field"
+    )
+    keywords = tables.Column(verbose_name=_("Keywords"))
+    abstract = tables.Column(verbose_name=_("Abstract"), orderable=False)
+    filed_at = tables.Column(verbose_name=_("Filed on"))
+
+    class Meta:
+        model = TechReport
+        fields = ("title", "organisation", "project", "field", "keywords", "abstract", "filed_at")
+        sequence = fields
+        attrs = {"class": "list", "data-testid": "reports"}
+        row_attrs = {"data-report": lambda record: record.pk}
+        empty_text = _("No report matches.")
+
+    def render_abstract(self, value) -> str:
+        return truncatechars(value, 120)
+
+    def value_abstract(self, value) -> str:
+        return value  # the whole abstract in the export
+
+    def render_filed_at(self, value) -> str:
+        return timezone.localtime(value).date().isoformat()
+
+    def value_filed_at(self, value):
+        return timezone.localtime(value).date()
+
+
+REPORTS = ListSpec(
+    title=_("Tech reports"),
+    filterset_class=ReportFilter,
+    table_class=ReportTable,
+    export_name="tech-reports",
+    per_page=20,
+    intro=_("Final reports of accepted projects, shared openly or once their embargo ends."),
+)
+
+
+def report_list(request):
+    """Public: no sign-in needed, the same reports for everyone."""
+    return list_response(request, REPORTS, public_reports())
