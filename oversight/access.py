@@ -7,7 +7,11 @@ from django.db.models import Q, QuerySet
 from accounts.roles import Role, has_role
 from funding.models import ExpertAssignment, Project
 
-from .supervision_engagements import projects_seen_by_auditor, running_engagement_of
+from .supervision_engagements import (
+    engagements_of,
+    projects_seen_by_auditor,
+    running_engagement_of,
+)
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
@@ -62,10 +66,39 @@ def _decides(user) -> bool:
 
 
 def can_see_fund_trail(user, project: Project) -> bool:
-    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER):
+    """One project's answer; fund_trail_projects below is the same rule as a queryset."""
+    if sees_every_fund_trail(user):
         return True
     if has_role(user, Role.AUDITOR) and user.organisation_id:  # while their engagement runs
         return running_engagement_of(user, project) is not None
     # The applicants and the unit's research or finance office (承担单位) keep these books.
     own = user.organisation_id is not None and user.organisation_id == project.applicant_org_id
     return own and (has_role(user, Role.APPLICANT) or has_role(user, Role.UNIT))
+
+
+def fund_trail_projects(user) -> QuerySet[Project]:
+    """The projects whose fund trail `user` may read: can_see_fund_trail's rule for
+    every project at once. Staff and leaders read all; an auditor, the projects of their
+    running engagements only; the applicants and the unit office, their organisation's."""
+    projects = projects_visible_to(user)
+    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER):
+        return projects
+    if has_role(user, Role.AUDITOR) and user.organisation_id:  # while their engagement runs
+        running = engagements_of(user).filter(ended_at__isnull=True).values("project_id")
+        return projects.filter(pk__in=running)
+    keeps_books = has_role(user, Role.APPLICANT) or has_role(user, Role.UNIT)
+    if keeps_books and user.organisation_id:
+        return projects.filter(applicant_org_id=user.organisation_id)
+    return projects.none()
+
+
+def reads_fund_trails(user) -> bool:
+    """Whether `user`'s role reads any fund trail at all (the menu offers the money lists)."""
+    if sees_every_fund_trail(user):
+        return True
+    roles = (Role.AUDITOR, Role.APPLICANT, Role.UNIT)
+    return bool(user.organisation_id) and any(has_role(user, role) for role in roles)
+
+
+def sees_every_fund_trail(user) -> bool:
+    return has_role(user, Role.STAFF) or has_role(user, Role.LEADER)

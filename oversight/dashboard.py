@@ -30,9 +30,10 @@ class Overdue:
     propose_integrity_record: bool
 
 
-def pipeline() -> list[tuple[str, int]]:
+def pipeline() -> list[tuple[str, str, int]]:
+    """(state, its label, how many projects are in it), in the lifecycle's order."""
     counts = dict(Project.objects.values_list("status").annotate(n=Count("pk")).order_by())
-    return [(state.label, counts.get(state.value, 0)) for state in ProjectStatus]
+    return [(state.value, state.label, counts.get(state.value, 0)) for state in ProjectStatus]
 
 
 def money() -> dict[str, Decimal]:

@@ -39,6 +39,19 @@ def test_the_leader_sees_the_overview_and_an_applicant_does_not(client, county):
     late = ended_project(county, "逾期项目", 150)
     client.force_login(county.users["leader"])
     page = client.get(reverse("dashboard")).content.decode()
-    assert f'data-overdue="{late.pk}"' in page and str(late.disbursed_total) in page
+    assert f'data-overdue="{late.pk}"' in page and f"{late.disbursed_total:,.2f}" in page
     client.force_login(county.users["applicant"])
     assert client.get(reverse("dashboard")).status_code == 403
+
+
+def test_each_count_of_the_overview_links_to_the_list_behind_it(client, county):
+    late = ended_project(county, "逾期项目", 150)
+    client.cookies["django_language"] = "en"
+    client.force_login(county.users["leader"])
+    page = client.get(reverse("dashboard")).content.decode()
+    link = f'{reverse("projects")}?status={S.IN_PROGRESS}'
+    assert f'href="{link}"' in page
+    listed = client.get(link).content.decode()
+    assert "Showing 1–1 of 1" in listed and late.title in listed
+    assert f'href="{reverse("projects")}?overdue=true"' in page
+    assert late.title in client.get(f"{reverse('projects')}?overdue=true").content.decode()

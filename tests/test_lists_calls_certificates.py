@@ -108,7 +108,10 @@ def test_calls_sort_by_cap_on_the_page_and_in_the_export(client_en, county, call
     assert page.index("1,000,000.00 yuan") < page.index("200,000.00 yuan")
 
 
-@pytest.mark.parametrize("query", ["state=soon", "year=abc", "program=没有的计划", "year=1900"])
+@pytest.mark.parametrize(
+    "query",
+    ["state=soon", "year=abc", "program=没有的计划", "year=1900", "q=%00", f"q={'x' * 101}"],
+)
 def test_a_bad_call_filter_says_so_and_shows_no_rows(client_en, county, calls, query):
     client_en.force_login(county.users["applicant"])
     response = client_en.get(f"/calls/?{query}")
@@ -263,7 +266,15 @@ def test_certificates_sort_by_serial_on_the_page_and_in_the_export(client_en, co
 
 
 @pytest.mark.parametrize(
-    "query", ["state=lost", "year=abc", "organisation=999999", "organisation=x"]
+    "query",
+    [
+        "state=lost",
+        "year=abc",
+        "organisation=999999",
+        "organisation=x",
+        "organisation=1e30",
+        "q=%1b",
+    ],
 )
 def test_a_bad_certificate_filter_says_so_and_shows_no_rows(client_en, county, certificates, query):
     client_en.force_login(county.users["staff"])

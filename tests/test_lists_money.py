@@ -207,7 +207,9 @@ def test_sorting_orders_the_page_and_the_export(client_en, county, ledgers):
         "flagged=perhaps",
         "category=furniture",
         "project=999999",
+        "project=99999999999999999999999",
         "call=abc",
+        "q=%00JZ",
     ],
 )
 def test_a_bad_voucher_filter_says_so_and_shows_no_rows(client_en, county, ledgers, query):
@@ -333,7 +335,16 @@ def test_adjustments_sort_by_amount_on_the_page_and_in_the_export(client_en, cou
 
 
 @pytest.mark.parametrize(
-    "query", ["status=lost", "asked_from=yesterday", "category=x", "project=abc", "organisation=0"]
+    "query",
+    [
+        "status=lost",
+        "asked_from=yesterday",
+        "category=x",
+        "project=abc",
+        "organisation=0",
+        "organisation=99999999999999999999999",
+        "q=%01",
+    ],
 )
 def test_a_bad_adjustment_filter_says_so_and_shows_no_rows(client_en, county, adjustments, query):
     client_en.force_login(county.users["staff"])
@@ -381,3 +392,28 @@ def test_the_menu_offers_the_money_lists_to_those_who_read_fund_trails(
     assert ('href="/vouchers/"' in page) is offered
     assert ('href="/adjustments/"' in page) is offered
     assert 'href="/certificates/"' in page
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "staff",
+        "leader",
+        "applicant",
+        "applicant2",
+        "unit1",
+        "auditor",
+        "auditor2",
+        "expert1",
+        "integrity",
+    ],
+)
+def test_the_fund_trail_rule_for_one_project_and_for_a_list_agree(county, who):
+    from oversight.access import can_see_fund_trail, fund_trail_projects
+
+    mine = demo.draft_project(county, "applicant", "一致性", "300000")
+    theirs = demo.draft_project(county, "applicant2", "一致性二", "300000")
+    user = county.users[who]
+    listed = set(fund_trail_projects(user).values_list("pk", flat=True))
+    for project in (mine, theirs):
+        assert (project.pk in listed) == can_see_fund_trail(user, project), project

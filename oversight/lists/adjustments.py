@@ -19,10 +19,13 @@ from accounts.models import Organisation
 from funding.models import BudgetAdjustment, Call, Project
 from funding.states import BudgetCategory
 from lists.columns import MoneyColumn
+from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
+from ..access import fund_trail_projects
 from .projects import ANY
-from .vouchers import date_input, fund_trail_projects, organisations_of
+from .vouchers import date_input, organisations_of
 
 
 class LocalDateColumn(tables.Column):
@@ -82,6 +85,7 @@ class AdjustmentFilter(django_filters.FilterSet):
     class Meta:
         model = BudgetAdjustment
         fields: list[str] = []
+        form = FilterForm  # bounded like every form of ours
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +105,7 @@ class AdjustmentFilter(django_filters.FilterSet):
         return queryset.filter(Q(from_category=value) | Q(to_category=value))
 
 
-class AdjustmentTable(tables.Table):
+class AdjustmentTable(ListTable):
     requested_at = LocalDateColumn(verbose_name=_("Asked on"))
     project = tables.Column(
         verbose_name=_("Project"),

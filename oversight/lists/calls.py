@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role, has_role
 from funding.models import Call
 from lists.columns import DateColumn, MoneyColumn
+from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
 from .projects import ANY, _year_choices
 
@@ -76,16 +78,19 @@ class CallFilter(django_filters.FilterSet):
     class Meta:
         model = Call
         fields: list[str] = []
+        form = FilterForm  # bounded like every form of ours
 
 
-class CallTable(tables.Table):
+class CallTable(ListTable):
     title = tables.Column(verbose_name=_("Title"))
     program = tables.Column(verbose_name=_("Program"))
     opens_on = DateColumn(verbose_name=_("Opens on"))
     closes_on = DateColumn(verbose_name=_("Closes on"))
     funding_cap = MoneyColumn(verbose_name=_("Funding cap per project"))
     state = tables.Column(verbose_name=_("Open for applications"))
-    apply = tables.Column(verbose_name="", accessor="pk", orderable=False, exclude_from_export=True)
+    apply = tables.Column(
+        verbose_name=_("Apply"), accessor="pk", orderable=False, exclude_from_export=True
+    )
 
     class Meta:
         model = Call

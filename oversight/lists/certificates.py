@@ -17,7 +17,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
 from ..access import application_withheld_from, projects_visible_to
 from ..models import Certificate
@@ -63,6 +65,7 @@ class CertificateFilter(django_filters.FilterSet):
     class Meta:
         model = Certificate
         fields: list[str] = []
+        form = FilterForm  # bounded like every form of ours
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,7 +85,7 @@ class CertificateFilter(django_filters.FilterSet):
         return queryset.filter(status=STATUS_OF_STATE[value])
 
 
-class CertificateTable(tables.Table):
+class CertificateTable(ListTable):
     serial = tables.Column(verbose_name=_("Serial number"))
     project = tables.Column(
         verbose_name=_("Project"),

@@ -20,8 +20,10 @@ from accounts.roles import Role, has_role
 from funding.models import Call, Project
 from funding.states import ProjectStatus
 from lists.columns import DateColumn, MoneyColumn
+from lists.forms import FilterForm
 from lists.money import yuan
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
 from ..access import application_withheld_from, projects_visible_to
 
@@ -89,6 +91,7 @@ class ProjectFilter(django_filters.FilterSet):
     class Meta:
         model = Project
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,7 +131,7 @@ def _sees_all(user) -> bool:
     return any(has_role(user, role) for role in (Role.STAFF, Role.LEADER, Role.INTEGRITY))
 
 
-class ProjectTable(tables.Table):
+class ProjectTable(ListTable):
     title = tables.Column(
         verbose_name=_("Title"), linkify=lambda record: reverse("project", args=[record.pk])
     )

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
 from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
 
@@ -35,12 +34,6 @@ def words_q(term: str) -> Q:
     return q
 
 
-def _organisations_published():
-    return Organisation.objects.filter(
-        pk__in=public_reports().order_by().values("project__applicant_org_id")
-    ).order_by("name")
-
-
 class ReportFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -54,11 +47,14 @@ class ReportFilter(django_filters.FilterSet):
     field = django_filters.CharFilter(
         label=_("Field"), field_name="project__field", lookup_expr="icontains", max_length=100
     )
-    organisation = django_filters.ModelChoiceFilter(
+    # Words of the organisation's name, not a choice of organisations: a list of them
+    # would name every one registered, and working out which have a published report
+    # reads every project (80 ms at 100,000).
+    organisation = django_filters.CharFilter(
         label=_("Organisation"),
-        field_name="project__applicant_org",
-        queryset=Organisation.objects.none(),  # those with a published report: per request
-        empty_label=ANY,
+        field_name="project__applicant_org__name",
+        lookup_expr="icontains",
+        max_length=100,
     )
 
     class Meta:
@@ -66,31 +62,23 @@ class ReportFilter(django_filters.FilterSet):
         form = FilterForm
         fields: list[str] = []
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Whether an embargo has ended depends on the day: worked out for each request.
-        self.filters["organisation"].queryset = _organisations_published()
-
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(words_q(value)) if value.strip() else queryset
 
 
 class ReportTable(tables.Table):
+    # Sorted by what an index holds (the date filed, the title): the organisation, the
+    # project and its field would sort every published report through two joins
+    # (75–100 ms at 50,000 reports on PostgreSQL, against 0.3 ms from an index).
     title = tables.Column(
         verbose_name=_("Title"), linkify=lambda record: reverse("report", args=[record.pk])
     )
     organisation = tables.Column(
-        verbose_name=_("Organisation"),
-        accessor="project__applicant_org__name",
-        order_by="project__applicant_org__name",
+        verbose_name=_("Organisation"), accessor="project__applicant_org__name", orderable=False
     )
-    project = tables.Column(
-        verbose_name=_("Project"), accessor="project__title", order_by="project__title"
-    )
-    field = tables.Column(
-        verbose_name=_("Field"), accessor="project__field", order_by="project__field"
-    )
-    keywords = tables.Column(verbose_name=_("Keywords"))
+    project = tables.Column(verbose_name=_("Project"), accessor="project__title", orderable=False)
+    field = tables.Column(verbose_name=_("Field"), accessor="project__field", orderable=False)
+    keywords = tables.Column(verbose_name=_("Keywords"), orderable=False)
     abstract = tables.Column(verbose_name=_("Abstract"), orderable=False)
     filed_at = tables.Column(verbose_name=_("Filed on"))
 

@@ -25,47 +25,22 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from accounts.roles import Role, has_role
 from funding.amounts import COLUMN_MAX
 from funding.flags import is_vague_payee
 from funding.models import Call, Expenditure, Project, TeamMember
 from funding.states import BudgetCategory
 from lists.columns import DateColumn, MoneyColumn
+from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
-from ..access import projects_visible_to
-from ..supervision_engagements import engagements_of
+from ..access import (
+    fund_trail_projects,
+    sees_every_fund_trail,
+)
 from .projects import ANY
 
 # --- who reads which fund trails ---------------------------------------------------------
-
-
-def fund_trail_projects(user) -> QuerySet[Project]:
-    """The projects whose fund trail `user` may read: access.can_see_fund_trail's rule for
-    every project at once. Staff and leaders read all; an auditor, the projects of their
-    running engagements only; the applicants and the unit office, their organisation's."""
-    projects = projects_visible_to(user)
-    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER):
-        return projects
-    if has_role(user, Role.AUDITOR) and user.organisation_id:  # while their engagement runs
-        running = engagements_of(user).filter(ended_at__isnull=True).values("project_id")
-        return projects.filter(pk__in=running)
-    keeps_books = has_role(user, Role.APPLICANT) or has_role(user, Role.UNIT)
-    if keeps_books and user.organisation_id:
-        return projects.filter(applicant_org_id=user.organisation_id)
-    return projects.none()
-
-
-def reads_fund_trails(user) -> bool:
-    """Whether `user`'s role reads any fund trail at all (the menu offers the money lists)."""
-    if sees_every_fund_trail(user):
-        return True
-    roles = (Role.AUDITOR, Role.APPLICANT, Role.UNIT)
-    return bool(user.organisation_id) and any(has_role(user, role) for role in roles)
-
-
-def sees_every_fund_trail(user) -> bool:
-    return has_role(user, Role.STAFF) or has_role(user, Role.LEADER)
 
 
 def organisations_of(projects: QuerySet[Project], user) -> QuerySet[Organisation]:
@@ -212,6 +187,7 @@ class VoucherFilter(django_filters.FilterSet):
     class Meta:
         model = Expenditure
         fields: list[str] = []
+        form = FilterForm  # bounded like every form of ours
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -240,7 +216,7 @@ class VoucherFilter(django_filters.FilterSet):
         return queryset.filter(where)
 
 
-class VoucherTable(tables.Table):
+class VoucherTable(ListTable):
     voucher_no = tables.Column(verbose_name=_("Voucher number"))
     spent_on = DateColumn(verbose_name=_("Date"))
     project = tables.Column(

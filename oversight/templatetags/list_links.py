@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from ..lists.vouchers import reads_fund_trails as _reads_fund_trails
+from ..access import reads_fund_trails as _reads_fund_trails
 
 register = template.Library()
 
