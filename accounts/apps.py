@@ -13,3 +13,10 @@ class AccountsConfig(AppConfig):
         # Every model of ours, on every path: a value the database would refuse is a
         # clear ValidationError instead of a server error (issue 6).
         pre_save.connect(check_on_save, dispatch_uid="accounts.text.check_on_save")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .session_refresh import refreshed_at_sign_in
+
+        # A sign-in saves the session: it counts as its refresh (accounts.session_refresh).
+        user_logged_in.connect(refreshed_at_sign_in, dispatch_uid="accounts.session_refresh")

@@ -26,8 +26,16 @@ REFRESHED_AT = "_refreshed_at"
 def needs_refresh(refreshed_at: object, now: float) -> bool:
     """Whether a session last refreshed at `refreshed_at` (seconds) is due for a save."""
     if not isinstance(refreshed_at, int | float):
-        return True  # made before this middleware, or by a sign-in just now
+        return True  # saved before this middleware was in place
     return now - refreshed_at >= settings.SESSION_REFRESH_SECONDS or refreshed_at > now
+
+
+def refreshed_at_sign_in(sender, request, user, **kwargs) -> None:
+    """On user_logged_in: the sign-in saves the session anyway, so the next minute's pages
+    need not save it again."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[REFRESHED_AT] = int(time.time())
 
 
 class SessionRefreshMiddleware:

@@ -279,6 +279,7 @@ def _projects(county, pis, n: int, rng: random.Random) -> list:
             start_date=start,
             end_date=end,
             status=state,
+            signed_on=signed,  # as sign_contract keeps it
             notice_ends_on=(today + datetime.timedelta(days=rng.randrange(-5, 6)))
             if state == "public_notice"
             else None,
@@ -366,7 +367,7 @@ def _money_and_oversight(county, projects, signed_on, rng: random.Random) -> Non
     from django.db import connection
     from django.utils import timezone
 
-    from funding.models import Disbursement, ProjectContract
+    from funding.models import Disbursement, Project, ProjectContract
     from funding.recovery import Recovery
     from oversight.models import AuditEngagement, ProgressReport, SupervisionFinding, TechReport
 
@@ -378,7 +379,7 @@ def _money_and_oversight(county, projects, signed_on, rng: random.Random) -> Non
     def at(date):
         return datetime.datetime.combine(date, datetime.time(10), tzinfo=tz)
 
-    contracts, tranches, reports, recoveries, tech = [], [], [], [], []
+    contracts, tranches, reports, recoveries, tech, paid = [], [], [], [], [], []
     for p in projects:
         if p.pk not in signed_on:
             continue
@@ -388,6 +389,8 @@ def _money_and_oversight(county, projects, signed_on, rng: random.Random) -> Non
             late = rng.random() < 0.05
             first = signed + (rng.randrange(31, 120) if late else rng.randrange(0, 26)) * day
             first = min(first, today)
+            p.first_disbursed_on = first  # as the first tranche keeps it
+            paid.append(p)
             tranches.append(
                 Disbursement(
                     project=p,
@@ -457,6 +460,7 @@ def _money_and_oversight(county, projects, signed_on, rng: random.Random) -> Non
             )
     ProjectContract.objects.bulk_create(contracts, batch_size=5000)
     Disbursement.objects.bulk_create(tranches, batch_size=5000)
+    Project.objects.bulk_update(paid, ["first_disbursed_on"], batch_size=5000)
     ProgressReport.objects.bulk_create(reports, batch_size=5000)
     Recovery.objects.bulk_create(recoveries, batch_size=5000)
     TechReport.objects.bulk_create(tech, batch_size=5000)

@@ -4,12 +4,14 @@
 
 Every value can be changed through the environment (GUNICORN_*) without editing this file.
 Chosen with the measurement in docs/performance.md ("Production server", 2026-11-26):
-gthread workers, cores + 1 processes of 8 threads each. A sign-in hashes the password for
-about 0.23 s of CPU and hashlib releases the GIL while it does, so the threads of one
-process hash on several cores while other threads keep serving pages; the rest of a
-request holds the GIL, hence at least one process per core. Sync workers made every page
-wait behind whole sign-ins (page median 4 s against 1–3 s); the same CPU went into every
-configuration, and each process costs ~155 MB, so more processes bought nothing.
+gthread workers, cores + 1 processes of 8 threads each. A sign-in hashes the password
+(then PBKDF2, about 0.23 s of CPU; Argon2id since, about 0.02 s and 19 MiB) and the hash
+releases the GIL while it runs, so the threads of one process hash on several cores while
+other threads keep serving pages; the rest of a request holds the GIL, hence at least one
+process per core. Sync workers made every page wait behind whole sign-ins (page median
+4 s against 1–3 s); the same CPU went into every configuration, and each process costs
+~155 MB (plus up to 8 × 19 MiB kept for Argon2id's hashing), so more processes bought
+nothing.
 """
 
 import os

@@ -57,9 +57,6 @@ class ProjectContract(models.Model):
 
     class Meta:
         verbose_name = _("task contract")
-        # When each project signed, read from the index alone (the overview's late first
-        # tranches, issue 10).
-        indexes = [models.Index(fields=["project", "frozen_at"], name="contract_signed_by_project")]
 
 
 class ContractTarget(models.Model):
@@ -350,8 +347,8 @@ def save_contract_terms(
 
 
 def freeze_for_signing(project: Project, by) -> None:
-    """At `sign_contract` (the caller holds the project lock): the terms must be complete;
-    they are frozen. No contract is signed without them."""
+    """At `sign_contract` (the caller holds the project lock and saves `signed_on`): the
+    terms must be complete; they are frozen. No contract is signed without them."""
     contract = contract_of(project)
     if contract is None or not contract.targets.exists():
         raise ValidationError(
@@ -361,6 +358,7 @@ def freeze_for_signing(project: Project, by) -> None:
     contract.frozen_at = timezone.now()
     contract.frozen_by = by
     contract.save(update_fields=["frozen_at", "frozen_by"])
+    project.signed_on = timezone.localdate(contract.frozen_at)  # the caller saves it
 
 
 def achieved_missing(project: Project) -> bool:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.identity import mask_id_number
 from lists.columns import DateColumn
+from lists.tables import ListTable
 
 from .models import CaseStatus, Measure, MisconductCase, Sanction, SubjectKind
 
@@ -60,7 +61,7 @@ def _list_html(items: list[str]):
     return format_html_join(mark_safe("<br>"), "{}", ((item,) for item in items)) or "—"
 
 
-class SanctionTable(tables.Table):
+class SanctionTable(ListTable):
     subject_name = tables.Column(
         verbose_name=gettext_lazy("Subject"),
         linkify=lambda record: reverse("sanction", args=[record.pk]),
@@ -178,7 +179,7 @@ def case_respondent_number(case: MisconductCase) -> str:
     return case.respondent_id
 
 
-class CaseTable(tables.Table):
+class CaseTable(ListTable):
     number = tables.Column(
         verbose_name=gettext_lazy("Case"),
         accessor="pk",

@@ -240,8 +240,12 @@ class TechReport(models.Model):
 
     class Meta:
         verbose_name = _("tech report")
-        # The public library of tech reports lists the newest first (issue 10).
-        indexes = [models.Index(fields=["-filed_at"], name="tech_report_newest_first")]
+        # The public library of tech reports lists the newest first (issue 10), or by
+        # title when asked (issue 11): either way the first page is read from an index.
+        indexes = [
+            models.Index(fields=["-filed_at"], name="tech_report_newest_first"),
+            models.Index(fields=["title"], name="tech_report_by_title"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(access="open", embargo_until__isnull=True)

@@ -6,6 +6,9 @@ import pytest
 
 from workflows import demo
 
+# The browser tests' fixtures (a Chromium page; live-server connections closed at the end).
+from .browser_support import browser_page, live_server_connections_closed_at_the_end  # noqa: F401
+
 
 @pytest.fixture(scope="session", autouse=True)
 def celery_runs_tasks_in_process():

@@ -200,6 +200,7 @@ def overdue_everywhere(county, model: Project, n: int) -> None:
     overdue."""
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
+    signed = timezone.now() - 800 * day
     projects = copies(
         model,
         n,
@@ -208,9 +209,9 @@ def overdue_everywhere(county, model: Project, n: int) -> None:
         end_date=lambda i: today - (200 + i) * day,
         approved_amount=Decimal("300000.00"),
         disbursed_total=Decimal("0.00"),
+        signed_on=lambda i: timezone.localdate(signed - i * day),  # as sign_contract keeps it
     )
     staff, auditor = county.users["staff"], county.users["auditor"]
-    signed = timezone.now() - 800 * day
     ProjectContract.objects.bulk_create(
         ProjectContract(project=p, frozen_at=signed - i * day, frozen_by=staff)
         for i, p in enumerate(projects)
@@ -272,7 +273,7 @@ def test_the_overview_makes_as_many_statements_with_ten_times_the_rows(client_en
         assert page.count(marker) == 10, slug
         assert f'data-testid="overview-more-{slug}">The first 10 of {10 * N}.' in page, slug
         assert reverse("dashboard-section", args=[slug]) in page
-    assert f"{10 * N} projects owe {10 * N * 100}.00 yuan in all." in page
+    assert f"{10 * N} projects owe {10 * N * 100:,}.00 yuan in all." in page
 
 
 def test_the_oldest_come_first_on_the_overview(client_en, county, draft):
@@ -324,12 +325,14 @@ def test_the_late_first_tranches_are_those_funding_flags_finds(county, draft):
     projects = [first] + [demo.advance(county, p, S.CONTRACTED) for p in others]
     now = timezone.now()
     for days, project in zip([45, 40, 20, 10, 50], projects, strict=True):
-        ProjectContract.objects.filter(project=project).update(
-            frozen_at=now - datetime.timedelta(days=days)
-        )
+        signed = now - datetime.timedelta(days=days)  # as if signed that long ago
+        ProjectContract.objects.filter(project=project).update(frozen_at=signed)
+        Project.objects.filter(pk=project.pk).update(signed_on=timezone.localdate(signed))
     perform(projects[0].pk, "disburse", staff, amount=Decimal("1000"), tranche="首笔")  # late
     perform(projects[2].pk, "disburse", staff, amount=Decimal("1000"), tranche="首笔")  # in time
-    ProjectContract.objects.filter(project=projects[4]).update(frozen_at=None)  # the trail's
+    # Signed before contracts had terms: the trail's transition says when (today).
+    ProjectContract.objects.filter(project=projects[4]).update(frozen_at=None)
+    Project.objects.filter(pk=projects[4].pk).update(signed_on=timezone.localdate())
     today = timezone.localdate()
     for day in (today, today + datetime.timedelta(days=25), today + datetime.timedelta(days=35)):
         expected = {r["project"].pk: r["timing"] for r in in_python(day)}
@@ -338,6 +341,45 @@ def test_the_late_first_tranches_are_those_funding_flags_finds(county, draft):
         waited = [timing.days_late for _pk, timing in found]
         assert waited == sorted(waited, reverse=True)
     assert len(expected) == 4  # at day 35: all but the one paid in time
+
+
+def test_the_project_keeps_the_days_of_its_signing_and_first_tranche(county, draft):
+    """sign_contract keeps `signed_on`, the first tranche `first_disbursed_on` (a later one
+    leaves it); the migrations fill both in for projects signed and paid before them."""
+    from django.apps import apps
+
+    from funding.models import Disbursement
+    from workflows.actions import perform
+
+    fill_paid = importlib.import_module("funding.migrations.0013_overview_indexes")
+    fill_signed = importlib.import_module("funding.migrations.0014_project_signed_on")
+    staff, today = county.users["staff"], timezone.localdate()
+    project = demo.advance(county, draft, S.CONTRACTED)
+    project.refresh_from_db()
+    assert project.signed_on == today and project.first_disbursed_on is None
+    for _ in range(2):
+        perform(project.pk, "disburse", staff, amount=Decimal("1000"), tranche="一笔")
+    project.refresh_from_db()
+    assert project.first_disbursed_on == today
+
+    # As before the migrations: nothing kept; the first tranche paid 20 days ago.
+    Disbursement.objects.filter(project=project).update(paid_on=today - 20 * DAY)
+    Project.objects.filter(pk=project.pk).update(signed_on=None, first_disbursed_on=None)
+    fill_paid.fill_first_disbursed_on(apps, None)
+    fill_signed.fill_signed_on(apps, None)
+    project.refresh_from_db()
+    assert project.first_disbursed_on == today - 20 * DAY
+    assert project.signed_on == today  # the contract's frozen terms
+    assert Project.objects.filter(first_disbursed_on__isnull=False).count() == 1
+    # Signed before contracts had terms: the day of the trail's sign_contract transition.
+    ProjectContract.objects.filter(project=project).update(frozen_at=None)
+    Project.objects.filter(pk=project.pk).update(signed_on=None)
+    fill_signed.fill_signed_on(apps, None)
+    assert Project.objects.values_list("signed_on", flat=True).get(pk=project.pk) == today
+    assert Project.objects.filter(signed_on__isnull=False).count() == 1
+
+
+DAY = datetime.timedelta(days=1)
 
 
 # --- the public notice, the inspections, the tech reports ---------------------------------

@@ -14,8 +14,7 @@ from funding.states import ProjectStatus as S
 from workflows import demo
 from workflows.actions import perform
 
-from .test_browser import CHROMIUM, browser_page  # noqa: F401  (the fixture)
-from .test_browser import live_server_connections_closed_at_the_end  # noqa: F401
+from .browser_support import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

@@ -49,7 +49,7 @@ def test_each_count_of_the_overview_links_to_the_list_behind_it(client, county):
     client.cookies["django_language"] = "en"
     client.force_login(county.users["leader"])
     page = client.get(reverse("dashboard")).content.decode()
-    link = f'{reverse("projects")}?status={S.IN_PROGRESS}'
+    link = f"{reverse('projects')}?status={S.IN_PROGRESS}"
     assert f'href="{link}"' in page
     listed = client.get(link).content.decode()
     assert "Showing 1–1 of 1" in listed and late.title in listed

@@ -26,6 +26,7 @@ from config.urls import urlpatterns as site_urls
 from funding.states import ProjectStatus as S
 from lists import money
 from oversight.models import AcceptanceReview
+from tests.browser_support import CHROMIUM
 from workflows import demo, stepper
 from workflows.actions import perform
 from workflows.lifecycle import ProjectLifecycle, transition_labels
@@ -235,6 +236,7 @@ def test_a_reconsideration_shows_the_panels_remarks_and_deadline_at_the_top(clie
 
 def test_destructive_actions_ask_first_and_look_dangerous(client, county, draft):
     project = demo.advance(county, draft, S.FORMAL_CHECK)
+    demo.sanction_person(county.users["applicant"], county.users["integrity"])  # the veto's due
     staff_page = page(as_user(client, county.users["staff"]), project)
     for danger in ("reject", "veto"):
         shown = button(staff_page, danger)
@@ -415,48 +417,129 @@ def test_the_menu_folds_behind_a_toggle_that_needs_no_script(client, county):
     assert ".nav-toggle:checked ~ nav" in css and "max-width: 720px" in css
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
-def test_at_390_px_the_header_fits_and_a_danger_button_asks(live_server, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
+def test_at_390_px_the_header_fits_and_a_danger_button_asks(live_server, browser_page):
     town = demo.create_county()
     project = demo.draft_project(town, "applicant", "茶园病虫害绿色防控", "300000")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            tab = browser.new_page(viewport={"width": 390, "height": 844})
-            tab.set_default_timeout(15000)
-            tab.goto(f"{live_server.url}/login/")
-            tab.fill("#id_username", "applicant")
-            tab.fill("#id_password", demo.DEMO_PASSWORD)
-            tab.click("button[type=submit]")
-            tab.goto(f"{live_server.url}/projects/{project.pk}/")
-            # The page does not scroll sideways; the menu is folded until asked for.
-            assert tab.evaluate("document.documentElement.scrollWidth") <= 390
-            assert not tab.is_visible("#site-nav")
-            tab.click("[data-testid=menu-toggle]")
-            assert tab.is_visible("#site-nav a[href='/calls/']")
-            assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+    tab = browser_page
+    tab.set_viewport_size({"width": 390, "height": 844})
+    tab.goto(f"{live_server.url}/login/")
+    tab.fill("#id_username", "applicant")
+    tab.fill("#id_password", demo.DEMO_PASSWORD)
+    tab.click("button[type=submit]")
+    tab.goto(f"{live_server.url}/projects/{project.pk}/")
+    # The page does not scroll sideways; the menu is folded until asked for.
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not tab.is_visible("#site-nav")
+    tab.click("[data-testid=menu-toggle]")
+    assert tab.is_visible("#site-nav a[href='/calls/']")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390
 
-            # Withdrawing asks first: dismissed, nothing happens; accepted, it is done.
-            questions = []
-            tab.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
-            tab.click("form[data-action=withdraw] button[type=submit]")
-            project.refresh_from_db()
-            assert questions and project.status == S.DRAFT
-            tab.once("dialog", lambda d: d.accept())
-            with tab.expect_navigation():
-                tab.click("form[data-action=withdraw] button[type=submit]")
-            project.refresh_from_db()
-            assert project.status == S.WITHDRAWN
-        finally:
-            browser.close()
+    # Withdrawing asks first: dismissed, nothing happens; accepted, it is done.
+    questions = []
+    tab.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+    tab.click("form[data-action=withdraw] button[type=submit]")
+    project.refresh_from_db()
+    assert questions and project.status == S.DRAFT
+    tab.once("dialog", lambda d: d.accept())
+    with tab.expect_navigation():
+        tab.click("form[data-action=withdraw] button[type=submit]")
+    project.refresh_from_db()
+    assert project.status == S.WITHDRAWN
+
+
+# --- more confirmations: sanctions, cases, budget adjustments, documents --------------------
+
+
+def danger_button(html: str, label: str) -> str:
+    """The button whose text is `label`; it must be a danger one that asks first."""
+    shown = re.search(rf"(<button [^>]*>){re.escape(label)}</button>", html)
+    assert shown, f"no “{label}” button"
+    assert 'class="danger"' in shown.group(1) and "data-confirm=" in shown.group(1), shown.group(1)
+    return shown.group(1)
+
+
+def test_revoking_a_sanction_asks_first(client, county):
+    from integrity.models import Sanction
+
+    sanction = demo.sanction_person(county.users["vetoed"], county.users["integrity"])
+    as_user(client, county.users["integrity"])
+    html = client.get(reverse("sanction", args=[sanction.pk])).content.decode()
+    assert "stops barring its subject" in danger_button(html, "Revoke the sanction")
+    assert Sanction.objects.get(pk=sanction.pk).status == Sanction.Status.EFFECTIVE
+
+
+def test_dismissing_or_deciding_a_case_asks_first_and_investigating_does_not(client, county):
+    from tests.cases_support import heard, new_case
+
+    case = new_case(county)
+    as_user(client, county.users["integrity"])
+    html = client.get(reverse("case", args=[case.pk])).content.decode()
+    danger_button(html, "Do not accept")
+    accept = re.search(r"(<button [^>]*>)Accept and investigate", html).group(1)
+    assert "data-confirm" not in accept
+    case = heard(county)  # investigated, the respondent heard: the decision is due
+    html = client.get(reverse("case", args=[case.pk])).content.decode()
+    danger_button(html, "Close: no misconduct found")
+    danger_button(html, "Decide and sanction (处理决定)")
+    record = re.search(r"(<button [^>]*>)Add to the investigation record", html).group(1)
+    assert "data-confirm" not in record
+
+
+def test_refusing_or_withdrawing_a_budget_adjustment_asks_first(client, county, draft):
+    from funding.adjustments import request_adjustment
+
+    project = demo.advance(county, draft, S.IN_PROGRESS)
+    request_adjustment(project, project.pi, "operations", "equipment", Decimal("5000"), "设备")
+    as_user(client, county.users["unit1"])
+    html = client.get(reverse("project-funds", args=[project.pk])).content.decode()
+    danger_button(html, "Refuse")
+    approve = re.search(r'(<button [^>]*value="approve"[^>]*>)', html).group(1)
+    assert 'class="primary"' in approve and "data-confirm" not in approve
+    as_user(client, project.pi)
+    html = client.get(reverse("project-funds", args=[project.pk])).content.decode()
+    danger_button(html, "Withdraw the adjustment")
+    assert "5,000.00 yuan" in html
+
+
+def test_removing_a_document_asks_first_naming_it(client, county, draft):
+    from django.core.files.base import ContentFile
+
+    from documents.attachments import attach
+
+    attach(draft, "budget_justification", ContentFile(demo.DEMO_PDF, name="预算说明.pdf"), draft.pi)
+    html = page(as_user(client, county.users["staff"]), draft)
+    assert "预算说明.pdf" in danger_button(html, "Remove")
+
+
+# --- amounts everywhere they are shown ------------------------------------------------------
+
+
+def test_the_recovery_the_notice_and_the_contract_show_yuan(client, county, draft):
+    project = demo.advance(county, draft, S.PUBLIC_NOTICE)
+    notices = text(client.get(reverse("notices"), HTTP_COOKIE="django_language=en"))
+    assert f"{money.grouped(project.approved_amount)} yuan" in notices
+    as_user(client, county.users["staff"])
+    contract = client.get(reverse("contract", args=[project.pk])).content.decode()
+    shown = f'<span class="num">{money.grouped(project.approved_amount)} yuan</span>'
+    assert shown in contract
+
+    running = demo.draft_project(county, "applicant", "终止项目", "600000")
+    running = demo.advance(county, running, S.IN_PROGRESS)  # 360,000 disbursed
+    perform(running.pk, "terminate", county.users["staff"], reason="无法继续")
+    html = page(client, running)
+    recovery = re.search(r'data-testid="recovery-amount">([^<]*)<', html).group(1)
+    assert recovery == "360,000.00 yuan"
+    assert re.search(r'id="id_refund_amount" name="amount"[^>]*value=""', html)  # no 元 inside
+
+
+# --- overdue: more than a colour ------------------------------------------------------------
+
+
+def test_overdue_is_bold_and_marked_not_only_red():
+    css = pathlib.Path(finders.find("css/site.css")).read_text()
+    rule = re.search(r"\.overdue \{([^}]*)\}", css).group(1)
+    assert "font-weight: 700" in rule
+    assert re.search(r"strong\.overdue::before \{ content: \"⚠", css)

@@ -318,3 +318,21 @@ def test_a_large_upload_waiting_on_disk_goes_through_a_job(
 
     assert "40 of 40 rows read: 40 entries imported, 0 already there." in text
     assert running.expenditures.count() == 40
+
+
+def test_backslashes_and_quotes_are_kept_as_written(running, monkeypatch):
+    """PostgreSQL's COPY reads a backslash as an escape: the rows are written escaped."""
+    import funding.ledger_import
+
+    monkeypatch.setattr(funding.ledger_import, "BATCH", 2)
+    rows = (
+        f"JZ\\01,{DAY},设备费,某\\N公司,转账,100\n"
+        f'"JZ\\.",{DAY},业务费,"某""检测""中心\\",公务卡,200\n'
+        f"JZ-03,{DAY},业务费,某中心,转账,300\n"
+    )
+    result = import_ledger(running, running.pi, (HEADER + rows).encode(), "ledger.csv")
+    assert (result.imported, result.errors) == (3, [])
+    kept = set(running.expenditures.values_list("voucher_no", "payee"))
+    assert kept == {("JZ\\01", "某\\N公司"), ("JZ\\.", '某"检测"中心\\'), ("JZ-03", "某中心")}
+    again = import_ledger(running, running.pi, (HEADER + rows).encode(), "ledger.csv")
+    assert (again.imported, again.already_there) == (0, 3)

@@ -379,3 +379,10 @@ def test_the_case_list_makes_as_many_statements_with_ten_times_the_cases(officer
     assert statements(officer, CASES + "?sort=reply_by&overdue=true") == statements(
         officer, CASES + "?sort=reply_by&overdue=false"
     )
+
+
+def test_the_address_cannot_set_the_page_size(officer, county, cases):
+    sanction(county)
+    sanction(county, subject_id=PERSON_X, subject_name="王某")
+    assert "Showing 1–2 of 2 sanctions" in text(officer.get(REGISTER, {"per_page": 1}))
+    assert "Showing 1–3 of 3" in text(officer.get(CASES, {"per_page": 1}))

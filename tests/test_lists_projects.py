@@ -96,7 +96,7 @@ def test_a_title_that_looks_like_a_formula_is_exported_as_text(client_en, county
     )
     client_en.force_login(county.users["staff"])
     titles = column(xlsx_rows(client_en.get("/projects/?export=xlsx")), "Title")
-    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in titles
+    assert '\'=HYPERLINK("http://evil.example","x")' in titles
     assert not any(str(t).startswith(("=", "+", "-", "@")) for t in titles)
     titles = column(csv_rows(client_en.get("/projects/?export=csv")), "Title")
     assert not any(t.startswith(("=", "+", "-", "@")) for t in titles)

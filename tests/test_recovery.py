@@ -132,11 +132,11 @@ def test_termination_assesses_the_unspent_disbursed_funds(client, county, draft)
     event = history_of(project).get(kind=EventKind.RECOVERY_ASSESSED)
     assert event.data["amount"] == "260000.00" and event.data["cause"] == "terminated"
     shown = page(client, county.users["staff"], project)
-    assert "Recovery of funds" in shown and "260000.00" in shown and "360000.00" in shown
+    assert "Recovery of funds" in shown and "260,000.00" in shown and "360,000.00" in shown
     assert "Record a refund" in shown
     # The PI sees what is owed, and no staff form.
     shown = page(client, project.pi, project)
-    assert "260000.00" in shown and "Record a refund" not in shown
+    assert "260,000.00" in shown and "Record a refund" not in shown
     assert "may submit a new application" in shown
 
 
@@ -205,7 +205,7 @@ def test_refunds_reduce_what_is_outstanding_until_settled(client, county, draft)
     assert event.before == {"refunded": "0.00"} and event.after == {"refunded": "100000.50"}
     assert event.data["reference"] == "国库退款 2026-01" and event.actor_id == staff.pk
     shown = page(client, staff, project)
-    assert "159999.50" in shown and "国库退款 2026-01" in shown
+    assert "159,999.50" in shown and "国库退款 2026-01" in shown
 
     post_refund(client, staff, project, "159999.50", reference="国库退款 2026-02")
     recovery.refresh_from_db()
@@ -381,7 +381,7 @@ def test_closing_records_the_balance_kept_by_the_unit_by_default(client, county,
     event = history_of(project).get(kind=EventKind.BALANCE_RECORDED)
     assert event.data["by_default"] is True and event.after["amount"] == "310000.00"
     shown = page(client, project.pi, project)
-    assert "310000.00" in shown and "Kept by the unit for research use" in shown
+    assert "310,000.00" in shown and "Kept by the unit for research use" in shown
     assert "recorded by default at closing" in shown
 
 
@@ -434,7 +434,7 @@ def test_the_overview_shows_outstanding_recoveries(client, county, draft):
     client.force_login(county.users["leader"])
     shown = text(client.get(reverse("dashboard")))
     assert "Recoveries outstanding" in shown
-    assert "1 project owes 200000.00 yuan." in shown and project.title in shown
+    assert "1 project owes 200,000.00 yuan." in shown and project.title in shown
     post_refund(client, staff, project, "200000.00")
     shown = text(client.get(reverse("dashboard")))
     assert "0 projects owe 0.00 yuan in all." in shown and project.title not in shown

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from funding.contracts import ProjectContract
 from funding.flags import first_disbursement, late_first_disbursements
-from funding.models import Expenditure
+from funding.models import Expenditure, Project
 from funding.states import ProjectStatus as S
 from trail.kinds import EventKind
 from trail.services import history_of
@@ -142,6 +142,8 @@ def signed_days_ago(project, days: int) -> None:
     """The contract was signed `days` ago (the frozen terms say when)."""
     at = timezone.now() - datetime.timedelta(days=days)
     ProjectContract.objects.filter(project=project).update(frozen_at=at)
+    # The project keeps the day too, for the overview's indexed list (issue 10).
+    Project.objects.filter(pk=project.pk).update(signed_on=timezone.localdate(at))
 
 
 def overview(client, county) -> str:

@@ -326,7 +326,7 @@ def test_the_month_by_month_view_adds_up_in_the_database(client, county, supervi
 
     client.force_login(county.users["auditor"])
     page = text(client.get(reverse("fund-months", args=[project.pk])))
-    assert f'data-month="{m1:%Y-%m}"' in page and "1500.50" in page and "4200.50" in page
+    assert f'data-month="{m1:%Y-%m}"' in page and "1,500.50" in page and "4,200.50" in page
     client.force_login(project.pi)  # the PI keeps these books and reads them too
     assert client.get(reverse("fund-months", args=[project.pk])).status_code == 200
     client.force_login(county.users["auditor2"])

@@ -86,5 +86,5 @@ def test_projects_on_public_notice_are_listed_for_everyone(client, county):
         county, demo.draft_project(county, "applicant", "还在评审的项目", "300000"), S.BUDGET_REVIEW
     )
     page = client.get(reverse("notices")).content.decode()
-    assert on_notice.title in page and str(on_notice.approved_amount) in page
+    assert on_notice.title in page and f"{on_notice.approved_amount:,}" in page
     assert "还在评审的项目" not in page

@@ -118,8 +118,8 @@ def test_a_submitted_application_waits_in_its_own_units_inbox(
     response = page(as_user(client, unit1), project)
     assert actions_on(response) == {"recommend_by_unit", "return_by_unit"}
     assert "Waiting for the recommendation of the research office of" in response.content.decode()
-    # Staff see the project, but the unit acts first.
-    assert actions_on(page(as_user(client, staff), project)) == {"veto"}
+    # Staff see the project, but the unit acts first (the veto: only with someone barred).
+    assert actions_on(page(as_user(client, staff), project)) == set()
 
 
 def test_the_unit_recommends_and_the_application_reaches_staff(

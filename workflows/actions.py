@@ -21,7 +21,7 @@ from trail.buffer import hold_events
 from .flows import LEADER_TASK, STAFF_TASK, ProjectFlow
 from .lifecycle import REASSIGNING, fire_locked, lock_project, record_refusal
 from .models import ProjectProcess
-from .unit_review import unit_tasks
+from .unit_review import UNIT_TASK, unit_projects
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -112,15 +112,15 @@ def inbox(user) -> QuerySet[Task]:
     their unit's (workflows.unit_review)."""
     perms = [p for p in (STAFF_TASK, LEADER_TASK) if user.has_perm(p)]
     open_tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN")
-    # The unit's tasks are found in a subquery of their own, from the projects under the
-    # unit's review (the only state with a unit task open), so the other tasks are counted
-    # and ordered without joining every project (issue 10).
-    under_review = Q(process__projectprocess__project__status=ProjectStatus.UNIT_REVIEW)
-    units = open_tasks.filter(under_review, unit_tasks(user)).values("pk")
+    # The unit's tasks are found from the projects under the unit's review (the only
+    # state with a unit task open) in a subquery of their own, which never reads the
+    # tasks: the tasks are counted and ordered from an index of the open ones alone
+    # (workflows migration 0002), without joining any project (issue 10).
+    under_review = unit_projects(user, "project__") & Q(project__status=ProjectStatus.UNIT_REVIEW)
+    units = ProjectProcess.objects.filter(under_review).values("pk")
+    unit = Q(owner__isnull=True, owner_permission=UNIT_TASK, process_id__in=units)
     return (
-        open_tasks.filter(
-            Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms) | Q(pk__in=units)
-        )
+        open_tasks.filter(Q(owner=user) | Q(owner__isnull=True, owner_permission__in=perms) | unit)
         # What an inbox row shows: the project's title and state, without a query per row.
         .select_related("process__projectprocess__project")
         .order_by("created", "pk")

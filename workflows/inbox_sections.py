@@ -33,7 +33,7 @@ from oversight.inspections import inspections_waiting_for
 from oversight.panels import panels_waiting_for
 from oversight.supervision import open_reports, overdue_reports
 
-from .inbox_items import item, section, shown
+from .inbox_items import item, label, section, shown
 
 PROJECT_TYPE = Project._meta.label_lower
 
@@ -58,13 +58,13 @@ def _case_item(case, today) -> dict:
     lapsed = case.status == CaseStatus.INVESTIGATING and hearing is not None and not hearing.heard
     challenged = case.status in (CaseStatus.APPEALED, CaseStatus.UNDER_REVIEW)
     return item(
-        f"{case.respondent_name} · {case.get_misconduct_display()}",
+        f"{case.respondent_name} · {label(case, 'misconduct')}",
         today,
         url=reverse("case", args=[case.pk]),
         detail=(
             _("The respondent's deadline to reply has passed: record it")
             if lapsed
-            else case.get_status_display()
+            else label(case, "status")
         ),
         # The respondent's deadline is the officer's once it has passed unanswered.
         due=hearing.reply_by if lapsed else None,
@@ -118,7 +118,7 @@ def _override_item(override: VetoOverride, today) -> dict:
         url=reverse("project", args=[override.object_id]) if on_project else "",
         detail=_("%(gate)s · despite %(sanction)s · asked by %(who)s: %(reason)s")
         % {
-            "gate": override.get_gate_display(),
+            "gate": label(override, "gate"),
             "sanction": f"{sanction.subject_name} {sanction.decision_no}" if sanction else "—",
             "who": override.requested_by,
             "reason": override.reason[:120],
@@ -174,7 +174,7 @@ def _late_report_item(report, today) -> dict:
         today,
         project=report.project,
         url=_project_url(report.project),
-        detail=f"{report.get_kind_display()} · {report.project.pi}",
+        detail=f"{label(report, 'kind')} · {report.project.pi}",
         due=report.due_on,
     )
 
@@ -232,8 +232,8 @@ def _adjustment_item(adjustment, today) -> dict:
         url=_project_url(adjustment.project),
         detail=_("%(source)s → %(target)s · %(amount)s yuan")
         % {
-            "source": adjustment.get_from_category_display(),
-            "target": adjustment.get_to_category_display(),
+            "source": label(adjustment, "from_category"),
+            "target": label(adjustment, "to_category"),
             "amount": adjustment.amount,
         },
         since=adjustment.requested_at,
@@ -318,7 +318,7 @@ def _report_item(report, today) -> dict:
         today,
         project=report.project,
         url=_project_url(report.project),
-        detail=report.get_kind_display(),
+        detail=label(report, "kind"),
         due=report.due_on,
     )
 
@@ -326,10 +326,10 @@ def _report_item(report, today) -> dict:
 def _respondent_item(case, today) -> dict:
     hearing = case.hearing
     return item(
-        case.get_misconduct_display(),
+        label(case, "misconduct"),
         today,
         url=reverse("respondent-case", args=[case.pk]),
-        detail=case.get_status_display(),
+        detail=label(case, "status"),
         due=None if hearing.heard else hearing.reply_by,
         since=hearing.notified_on,
     )

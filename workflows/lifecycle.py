@@ -450,6 +450,7 @@ class ProjectLifecycle:
         """任务书: the approved budget is frozen from here on; progress reports are planned."""
         self._gate(Gate.CONTRACT, funding.veto_subjects(self.project))
         contracts.freeze_for_signing(self.project, self.actor)  # 任务书 terms: complete, frozen
+        self.extra_fields.add("signed_on")
         plan = supervision.plan_reports(self.project)
         self.note["reports_planned"] = len(plan)
         if engagements.supervision_required(self.project):  # staff appoint the firm next

@@ -14,12 +14,23 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow import fsm
 
+from accounts.models import Organisation
+from funding.models import Project, TeamMember
+from funding.recovery import check_no_outstanding_recovery
+from funding.services import call_is_open
 from funding.states import TERMINAL_STATES
 from funding.states import ProjectStatus as S
+from integrity.models import Gate, Sanction, SubjectKind
+from integrity.policy import effective_sanctions_q
+from oversight import panels
+from oversight.models import AcceptanceReview
 from trail.kinds import EventKind
 
 from .lifecycle import (
@@ -276,19 +287,111 @@ class Waiting:
     reason: str
 
 
+# --- refusals the page foresees -----------------------------------------------------------
+# Some refusals come from a transition's body, not from a condition, so the lifecycle
+# cannot tell them before firing. Those that typing into the action's form cannot fix are
+# foreseen here, with the same checks: the action is then listed as waiting, with the
+# reason, or (the veto with nobody to veto) not shown at all.
+
+
+@dataclass(frozen=True)
+class Foreseen:
+    reason: str
+    shown: bool = True  # listed under "Not possible yet"; False: left out
+
+
+def someone_to_veto(project: Project) -> bool:
+    """Whether the one-vote veto would find someone barred today: the check
+    `ProjectLifecycle.veto` makes (`check_veto(veto_subjects(project), Gate.APPLY)`
+    blocking), asked in one query on the register's indexed subject_id. The PI and the
+    applicant organisation come with the project; the team and the partners are
+    subqueries. `test_guidance_actions` bars each subject of `veto_subjects` in turn to
+    keep the two in step."""
+    partners = Project.partner_orgs.through.objects.filter(project=project).values(
+        "organisation_id"
+    )
+    people = Q(subject_id=project.pi.id_number) | Q(
+        subject_id__in=TeamMember.objects.filter(project=project).values("id_number")
+    )
+    organisations = Q(subject_id=project.applicant_org.credit_code) | Q(
+        subject_id__in=Organisation.objects.filter(pk__in=partners).values("credit_code")
+    )
+    barring = (
+        Sanction.objects.filter(effective_sanctions_q(timezone.localdate()))
+        .filter(
+            (Q(subject_kind=SubjectKind.PERSON) & people)
+            | (Q(subject_kind=SubjectKind.ORGANISATION) & organisations)
+        )
+        .exclude(subject_id="")  # an unidentified subject is not barred by a sanction
+        .values_list("gates", flat=True)
+    )
+    return any(Gate.APPLY.value in gates for gates in barring)
+
+
+def _veto_foreseen(project: Project) -> Foreseen | None:
+    return None if someone_to_veto(project) else Foreseen("", shown=False)
+
+
+def _submit_foreseen(project: Project) -> Foreseen | None:
+    # As ProjectLifecycle.submit: a draft only while its call is open; nobody owing a
+    # recovery (追回) applies again until it is refunded.
+    if project.status == S.DRAFT and not call_is_open(project.call):
+        return Foreseen(_("The call closed on %(d)s.") % {"d": project.call.closes_on})
+    try:
+        check_no_outstanding_recovery(project)
+    except ValidationError as owed:
+        return Foreseen(" ".join(owed.messages))
+    return None
+
+
+def _conclusion_foreseen(project: Project) -> Foreseen | None:
+    # As ProjectLifecycle.conclude_acceptance: the panel drawn and every member voted.
+    # The conclusion the votes give is one the form can choose, so it is not asked here.
+    counted = panels.tally(project, in_progress=True)
+    C = AcceptanceReview.Conclusion
+    try:
+        panels.check_conclusion(project, counted, C.PASSED if counted.passes else C.FAILED, "")
+    except ValidationError as early:
+        return Foreseen(" ".join(early.messages))
+    return None
+
+
+def _disbursement_foreseen(project: Project) -> Foreseen | None:
+    # As funding.record_disbursement: never beyond the approved amount. Paid in full, there
+    # is nothing left to disburse, and never will be.
+    if project.disbursed_total >= (project.approved_amount or 0):
+        return Foreseen("", shown=False)
+    return None
+
+
+FORESEEN = {
+    "veto": _veto_foreseen,
+    "disburse": _disbursement_foreseen,
+    "submit": _submit_foreseen,
+    "conclude_acceptance": _conclusion_foreseen,
+}
+
+
 def offered_transitions(project, user) -> tuple[list[fsm.Transition], list[Waiting]]:
     """The actions `user` may take now that can succeed, and those waiting for a
     condition that will hold later (with why). An action refused by a condition that
     never comes true for this project (the simple filing above its threshold) is left
-    out: the lifecycle would always refuse it."""
+    out: the lifecycle would always refuse it. Refusals from a transition's body that
+    typing cannot fix are foreseen (`FORESEEN`) the same way."""
     lifecycle = ProjectLifecycle(project, user)
     offered, waiting = [], []
     for transition in available_transitions(project, user):
         unmet = transition.get_unmet_condition(lifecycle)
-        if unmet is None:
+        if unmet is not None:
+            if unmet[0] in WAITS:
+                waiting.append(Waiting(transition, getattr(unmet[1], "message", "") or ""))
+            continue
+        foresee = FORESEEN.get(transition.slug)
+        foreseen = foresee(project) if foresee else None
+        if foreseen is None:
             offered.append(transition)
-        elif unmet[0] in WAITS:
-            waiting.append(Waiting(transition, getattr(unmet[1], "message", "") or ""))
+        elif foreseen.shown:
+            waiting.append(Waiting(transition, foreseen.reason))
     return offered, waiting
 
 

@@ -27,7 +27,6 @@ from trail.services import history_of
 # The unit's task is offered by role and organisation (below), not by a Django
 # permission: the organisation is what matters, and no permission row is needed.
 UNIT_TASK = "workflows.unit_task"
-_PROJECT = "process__projectprocess__project__"
 UNIT_WORD_SHOWN = PRE_CONTRACT_STATES | {ProjectStatus.RETURNED}
 UNIT_TRANSITIONS = ["recommend_by_unit", "recommend_for_unit", "return_by_unit"]
 
@@ -64,24 +63,22 @@ def unit_subjects(project: Project) -> list[Subject]:
     ]
 
 
-def unit_tasks(user) -> Q:
-    """The unit's open tasks `user` may take: their own organisation's (not a project
-    they lead), or, for staff, those of an organisation with no unit officer."""
-    unit = Q(owner__isnull=True, owner_permission=UNIT_TASK)
+def unit_projects(user, path: str = "") -> Q:
+    """The projects whose unit task `user` may take, `path` leading to the project from
+    the rows filtered: their own organisation's (not a project they lead), or, for staff,
+    those of an organisation with no unit officer."""
     rule = Q(pk__in=[])
     if has_role(user, Role.UNIT) and user.organisation_id:
-        rule |= (
-            unit
-            & Q(**{f"{_PROJECT}applicant_org_id": user.organisation_id})
-            & ~Q(**{f"{_PROJECT}pi_id": user.pk})
+        rule |= Q(**{f"{path}applicant_org_id": user.organisation_id}) & ~Q(
+            **{f"{path}pi_id": user.pk}
         )
     if has_role(user, Role.STAFF):
         officers = User.objects.filter(
             groups__name=Role.UNIT.value,
             is_active=True,
-            organisation_id=OuterRef(f"{_PROJECT}applicant_org_id"),
-        ).exclude(pk=OuterRef(f"{_PROJECT}pi_id"))
-        rule |= unit & ~Exists(officers)
+            organisation_id=OuterRef(f"{path}applicant_org_id"),
+        ).exclude(pk=OuterRef(f"{path}pi_id"))
+        rule |= ~Exists(officers)
     return rule
 
 

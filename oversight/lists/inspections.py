@@ -40,6 +40,7 @@ from funding.models import Project
 from integrity.views.feedback import FAILED, attempt
 from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
 from ..inspections import draw_inspections
 from ..models import InspectionDraw, InspectionResult
@@ -158,7 +159,7 @@ def _joined(names) -> str:
     return "、".join(names)
 
 
-class InspectionTable(tables.Table):
+class InspectionTable(ListTable):
     drawn_at = tables.Column(
         verbose_name=_("Date"), linkify=lambda record: reverse("inspection", args=[record.pk])
     )

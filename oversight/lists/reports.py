@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
+from lists.tables import ListTable
 
 from ..models import TechReport
 from ..reports import public_reports
@@ -66,7 +67,7 @@ class ReportFilter(django_filters.FilterSet):
         return queryset.filter(words_q(value)) if value.strip() else queryset
 
 
-class ReportTable(tables.Table):
+class ReportTable(ListTable):
     # Sorted by what an index holds (the date filed, the title): the organisation, the
     # project and its field would sort every published report through two joins
     # (75–100 ms at 50,000 reports on PostgreSQL, against 0.3 ms from an index).

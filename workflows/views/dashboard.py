@@ -14,19 +14,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    CharField,
     DateField,
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -38,11 +35,10 @@ from funding.budget import CENT
 from funding.flags import FirstDisbursement
 from funding.models import Project
 from funding.recovery import outstanding_recoveries
-from funding.states import RUNNING_STATES
+from funding.states import RUNNING_STATES, ProjectStatus
 from oversight import dashboard
 from oversight.findings import overdue_rectifications
 from oversight.supervision import overdue_reports
-from trail.kinds import EventKind
 from trail.models import Event
 
 from .paging import first_rows, window_page
@@ -62,48 +58,32 @@ def _may_see(user) -> None:
 # same rule is a query, so the overview takes the first few and counts the rest.
 
 
-def _signed_on(project: str = "pk"):
-    """The day the project's contract was signed: the frozen terms, or for older projects
-    the `sign_contract` transition on the trail (read only for those without terms)."""
-    signing = Event.objects.filter(
-        object_type=Project._meta.label_lower,
-        object_id=Cast(OuterRef(project), CharField()),
-        kind=EventKind.PROJECT_TRANSITION,
-        data__transition="sign_contract",
-    ).order_by("seq")
-    signed_at = Coalesce(F("contract__frozen_at"), Subquery(signing.values("at")[:1]))
-    return TruncDate(signed_at, tzinfo=timezone.get_current_timezone())
-
-
 def late_first_disbursements(today: datetime.date) -> QuerySet[Project]:
     """Running projects whose first tranche is later than FIRST_DISBURSEMENT_DAYS after the
     contract was signed (paid late, or not paid and overdue), the latest first.
 
-    At 100,000 projects (issue 10): which projects are late is found from two indexes
-    alone, the running projects with the day of their first tranche
-    (`project_running_first_paid`, kept on the project when it is paid) and the contracts'
-    signing (`contract_signed_by_project`); only those late are then read with their
-    titles. Before, every running project's tranches were read to find the first."""
+    The days of the signing and of the first tranche are kept on the project
+    (`signed_on`, `first_disbursed_on`), so at 100,000 projects (issue 10) the late ones
+    are found and shown from one index of the running projects that holds both and what
+    a row shows (`project_running_signed_paid`): no project row is read. Before, every running
+    project was joined to its contract and all its tranches, and its signing turned into
+    a local day: 36 ms of the database's CPU for each view of the overview."""
     days = datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
-    late = (
-        Project.objects.filter(status__in=RUNNING_STATES)
-        .annotate(signed_on=_signed_on())
-        .filter(signed_on__lt=today - days)
-        .filter(
-            Q(first_disbursed_on__isnull=True)
-            | Q(first_disbursed_on__gt=ExpressionWrapper(F("signed_on") + days, DateField()))
-        )
-    )
+    due = ExpressionWrapper(F("signed_on") + days, output_field=DateField())
     # Late by days: until the first payment, or until today while there is none.
     waited = ExpressionWrapper(
-        Coalesce(F("first_paid_on"), Value(today, output_field=DateField())) - F("signed_on"),
+        Coalesce(F("first_disbursed_on"), Value(today, output_field=DateField())) - F("signed_on"),
         output_field=DurationField(),
     )
     return (
-        Project.objects.filter(pk__in=late.values("pk"))
-        .annotate(signed_on=_signed_on(), first_paid_on=F("first_disbursed_on"), waited=waited)
+        Project.objects.filter(
+            Q(first_disbursed_on__isnull=True) | Q(first_disbursed_on__gt=due),
+            status__in=RUNNING_STATES,
+            signed_on__lt=today - days,
+        )
+        .annotate(first_paid_on=F("first_disbursed_on"), waited=waited)
         .select_related("applicant_org")
-        .only("title", "applicant_org__name")  # what a row shows: narrower rows to join
+        .only("title", "signed_on", "first_disbursed_on", "applicant_org__name")
         .order_by("-waited", "pk")
     )
 
@@ -131,6 +111,9 @@ class Section:
     template: str
     query: Callable[[datetime.date], QuerySet]
     shape: Callable[[list, datetime.date], list] = field(default=lambda rows, today: rows)
+    # Counted in a query of its own: cheaper than the window count when the first rows come
+    # in index order and the count needs none of the joins (measured at 100,000 projects).
+    count_apart: bool = False
 
 
 SECTIONS = {
@@ -142,6 +125,7 @@ SECTIONS = {
             "workflows/_overview_overdue.html",
             dashboard.late_for_acceptance,
             dashboard.overdue_rows,
+            count_apart=True,
         ),
         Section(
             "first-disbursement-late",
@@ -155,6 +139,7 @@ SECTIONS = {
             _("Progress reports overdue"),
             "workflows/_overview_late_reports.html",
             lambda today: overdue_reports(today).order_by("due_on", "pk"),
+            count_apart=True,
         ),
         Section(
             "recoveries-outstanding",
@@ -173,17 +158,30 @@ SECTIONS = {
 
 
 def _first(section: Section, today: datetime.date) -> dict:
-    """The first SHOWN rows and how many there are in all, in one query."""
-    first = first_rows(section.query(today), SHOWN)
+    """The first SHOWN rows and how many there are in all: one query, or two."""
+    query = section.query(today)
+    if section.count_apart:
+        rows, total = list(query[:SHOWN]), query.count()
+        first = {"rows": rows, "total": total, "more": total - len(rows)}
+    else:
+        first = first_rows(query, SHOWN)
     return {**first, "rows": section.shape(first["rows"], today)}
 
 
 def _sum_totals() -> dict:
+    """The sums, as the cache keeps them: the states without their labels. A label is a lazy
+    translation, and unpickling one builds a proxy class (some 0.2 ms each, 24 of them on
+    every view); the labels are put back as the totals are read, in the reader's language."""
     return {
-        "pipeline": dashboard.pipeline(),
+        "pipeline": [(state, n) for state, _label, n in dashboard.pipeline()],
         "money": dashboard.money(),
         "integrity": dashboard.integrity_watch(),
     }
+
+
+def _labelled(sums: dict) -> dict:
+    labels = dict(ProjectStatus.choices)
+    return {**sums, "pipeline": [(s, labels[s], n) for s, n in sums["pipeline"]]}
 
 
 def totals(today: datetime.date) -> dict:
@@ -193,9 +191,9 @@ def totals(today: datetime.date) -> dict:
     they are summed again after each change and read from the cache in between."""
     last = Event.objects.order_by("-seq").values_list("seq", "hash").first()
     if last is None:  # nothing journaled yet: nothing to key them on
-        return _sum_totals()
+        return _labelled(_sum_totals())
     key = f"overview-totals:{today.isoformat()}:{last[0]}:{last[1]}"
-    return cache.get_or_set(key, _sum_totals, TOTALS_KEPT_SECONDS)
+    return _labelled(cache.get_or_set(key, _sum_totals, TOTALS_KEPT_SECONDS))
 
 
 def _recoveries_owed() -> Decimal:

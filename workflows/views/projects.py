@@ -62,6 +62,11 @@ def render_project(
     if not sees_application(request.user, project):  # an expert before declaring: the title
         return title_only_page(request, project, review_form)
     offered, waiting = offered_transitions(project, request.user)  # only what can succeed
+    if failed and failed[0] not in {t.slug for t in offered}:
+        # Refused and now waiting (say, for the panel's votes): the form still comes back
+        # with what was typed, above the reason, rather than vanishing with it.
+        offered += [w.transition for w in waiting if w.transition.slug == failed[0]]
+        waiting = [w for w in waiting if w.transition.slug != failed[0]]
 
     def form(name):
         return failed[1] if failed and failed[0] == name else form_for(name, project)
