@@ -151,3 +151,16 @@ def test_the_list_makes_as_many_statements_with_ten_times_the_rows(client_en, co
     few = statements(client_en, "/projects/")
     copies(mine, 30, status=ProjectStatus.FORMAL_CHECK)
     assert statements(client_en, "/projects/") == few
+
+
+def test_the_list_says_how_many_applications_wait_at_each_step(client_en, county, projects):
+    client_en.force_login(county.users["staff"])
+    page = client_en.get("/projects/").content.decode()
+    assert 'data-awaiting="formal_check"' in page
+    assert 'href="?status=formal_check"' in page
+    step = page.split('data-awaiting="formal_check"')[1].split("</a>")[0]
+    assert '<span class="count">5</span>' in step
+    # An applicant's counts are of their own organisation's projects only.
+    client_en.force_login(county.users["applicant"])
+    step = client_en.get("/projects/").content.decode().split('data-awaiting="formal_check"')[1]
+    assert '<span class="count">3</span>' in step.split("</a>")[0]

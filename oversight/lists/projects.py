@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -210,7 +210,29 @@ PROJECTS = ListSpec(
     filterset_class=ProjectFilter,
     table_class=ProjectTable,
     export_name="projects",
+    template="oversight/projects.html",
 )
+# The steps an application waits at before it is decided: the list offers each with how
+# many wait there, one click from the filtered rows.
+AWAITING = (
+    ProjectStatus.UNIT_REVIEW,
+    ProjectStatus.SUBMITTED,
+    ProjectStatus.FORMAL_CHECK,
+    ProjectStatus.RETURNED,
+    ProjectStatus.EXPERT_REVIEW,
+    ProjectStatus.BUDGET_REVIEW,
+    ProjectStatus.PENDING_APPROVAL,
+    ProjectStatus.PUBLIC_NOTICE,
+)
+
+
+def awaiting_each_step(rows: QuerySet[Project]) -> list[tuple[str, str, int]]:
+    """(state, label, how many of `rows` wait there) for each step of AWAITING, in one
+    query over the rows the user may see."""
+    counts = dict(
+        rows.filter(status__in=AWAITING).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    return [(state.value, state.label, counts.get(state.value, 0)) for state in AWAITING]
 
 
 def projects_rows(user) -> QuerySet[Project]:
@@ -219,4 +241,5 @@ def projects_rows(user) -> QuerySet[Project]:
 
 @login_required
 def project_list(request):
-    return list_response(request, PROJECTS, projects_rows(request.user))
+    rows = projects_rows(request.user)
+    return list_response(request, PROJECTS, rows, {"awaiting": awaiting_each_step(rows)})
