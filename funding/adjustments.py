@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role, has_role
+from lists.money import grouped
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -201,7 +202,7 @@ def request_adjustment(
     if amount > available:
         raise ValidationError(
             _("Only %(a)s yuan of that line is neither spent nor already being moved.")
-            % {"a": available}
+            % {"a": grouped(available)}
         )
     _refuse_above_cap(cap_after(project, lines, from_category, to_category, amount))
     pending = needs_unit_approval(from_category, to_category)
@@ -253,7 +254,7 @@ def decide_adjustment(adjustment: BudgetAdjustment, by, *, approve: bool) -> Bud
         if adjustment.amount > free:
             raise ValidationError(
                 _("Only %(a)s yuan of that line is neither spent nor already being moved.")
-                % {"a": free}
+                % {"a": grouped(free)}
             )
         _refuse_above_cap(
             cap_after(

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from lists.money import grouped
 from trail.kinds import EventKind
 from trail.models import Event
 from trail.services import history_of
@@ -467,7 +468,10 @@ def large_cash_payments(review: Review) -> list[Flag]:
     return review.each(
         "large_cash",
         *review.caught_by("cash"),
-        lambda e: _("Cash payment of %(a)s yuan (limit %(l)s).") % {"a": e.amount, "l": limit},
+        lambda e: (
+            _("Cash payment of %(a)s yuan (limit %(l)s).")
+            % {"a": grouped(e.amount), "l": grouped(limit)}
+        ),
     )
 
 
@@ -528,7 +532,7 @@ def splits_under_threshold(review: Review) -> list[Flag]:
         Flag(
             "split",
             _("%(n)d payments to %(payee)s within a week, each just under %(t)s yuan.")
-            % {"n": n, "payee": payee, "t": ledger.threshold},
+            % {"n": n, "payee": payee, "t": grouped(ledger.threshold)},
             *review.cut(vouchers),
         )
         for payee, n, vouchers in listed
@@ -647,7 +651,7 @@ def large_payments_to_vague_payees(review: Review) -> list[Flag]:
         count,
         lambda e: (
             _("%(a)s yuan paid to “%(payee)s”, which names nobody (from %(l)s yuan it must).")
-            % {"a": e.amount, "payee": e.payee, "l": limit}
+            % {"a": grouped(e.amount), "payee": e.payee, "l": grouped(limit)}
         ),
     )
 

@@ -20,6 +20,7 @@ from accounts.text import check_text
 from integrity.gates import guard
 from integrity.models import Gate, SubjectKind
 from integrity.policy import Subject
+from lists.money import grouped
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -50,7 +51,8 @@ def _check_project_fields(call: Call, data: dict) -> None:
         errors.setdefault("requested_amount", []).append(_("The amount must be above zero."))
     elif requested > call.funding_cap:
         errors.setdefault("requested_amount", []).append(
-            _("The call funds at most %(cap)s yuan per project.") % {"cap": call.funding_cap}
+            _("The call funds at most %(cap)s yuan per project.")
+            % {"cap": grouped(call.funding_cap)}
         )
     if data["end_date"] <= data["start_date"]:
         errors.setdefault("end_date", []).append(_("The end date must follow the start date."))
@@ -317,7 +319,7 @@ def record_disbursement(project: Project, amount: Decimal, tranche: str, by) -> 
     if amount > remaining:
         raise ValidationError(
             _("Only %(left)s yuan of the approved amount remain to be disbursed.")
-            % {"left": remaining}
+            % {"left": grouped(remaining)}
         )
     project.disbursed_total += amount
     paid_on = timezone.localdate()

@@ -31,6 +31,7 @@ from funding.states import RUNNING_STATES, ProjectStatus
 from integrity.gates import guard, keep_refusal
 from integrity.models import Gate, SubjectKind
 from integrity.policy import Subject, VetoRefused
+from lists.money import grouped
 from trail.kinds import EventKind
 from trail.services import record
 
@@ -148,7 +149,7 @@ def _appoint(project: Project, firm: Organisation, lead, staff: list, by) -> Aud
     if not supervision_required(project):
         raise ValidationError(
             _("Supervision over the whole course is for projects of %(t)s yuan or more.")
-            % {"t": threshold()}
+            % {"t": grouped(threshold())}
         )
     if running_engagement(project) is not None:
         raise ValidationError(_("This project already has a running supervision engagement."))

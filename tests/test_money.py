@@ -107,7 +107,7 @@ def test_an_amount_above_the_call_cap_is_refused(county, applicant):
     errors = refused(
         applicant, county.call, application(requested_amount=total, budget=demo.budget_for(total))
     )
-    assert errors["requested_amount"] == ["The call funds at most 1000000.00 yuan per project."]
+    assert errors["requested_amount"] == ["The call funds at most 1,000,000.00 yuan per project."]
 
 
 def test_the_cap_itself_is_allowed(county, applicant):
@@ -266,7 +266,7 @@ def test_a_disbursement_above_the_approved_amount_is_refused(contracted, staff):
     with pytest.raises(ValidationError) as caught:
         disburse(contracted, staff, "600000.01")
     assert caught.value.messages == [
-        "Only 600000.00 yuan of the approved amount remain to be disbursed."
+        "Only 600,000.00 yuan of the approved amount remain to be disbursed."
     ]
     assert_nothing_paid(contracted, events)
 
@@ -281,7 +281,7 @@ def test_a_zero_or_negative_disbursement_is_refused(contracted, staff, amount):
 
 def test_tranches_add_up_to_the_approved_amount_and_no_further(contracted, staff):
     disburse(contracted, staff, "360000.00")
-    with pytest.raises(ValidationError, match="Only 240000.00 yuan"):
+    with pytest.raises(ValidationError, match="Only 240,000.00 yuan"):
         disburse(contracted, staff, "240000.01")
     project = disburse(contracted, staff, "240000.00")
     assert project.disbursed_total == project.approved_amount

@@ -27,7 +27,7 @@ def test_a_small_project_is_accepted_by_filing_without_a_panel(county):
 
 def test_a_larger_project_cannot_be_filed(county):
     project = requested(county, "60000")
-    with pytest.raises(TransitionRefused, match="50000"):
+    with pytest.raises(TransitionRefused, match="50,000"):
         perform(project.pk, "accept_by_filing", county.users["staff"], reason="备案")
     project.refresh_from_db()
     assert project.status == S.ACCEPTANCE_REQUESTED

@@ -206,7 +206,7 @@ def test_only_staff_appoint_only_projects_above_the_threshold_and_only_the_firms
         county, demo.draft_project(county, "applicant2", "小项目", "300000"), S.IN_PROGRESS
     )
     response = appoint(client, county, small)
-    assert "for projects of 500000 yuan or more" in text(response)
+    assert "for projects of 500,000.00 yuan or more" in text(response)
     assert not AuditEngagement.objects.exists()
 
 

@@ -33,6 +33,7 @@ from funding.states import ProjectStatus as S
 from integrity.gates import guard, keep_refusal
 from integrity.models import Gate
 from integrity.policy import NothingToVeto, Subject, VetoRefused, check_veto, record_check
+from lists.money import grouped
 from oversight import certificates, panels, supervision
 from oversight import services as oversight
 from oversight import supervision_engagements as engagements
@@ -138,7 +139,7 @@ def below_audit_threshold(lifecycle: ProjectLifecycle):
     threshold = Decimal(settings.SPECIAL_AUDIT_THRESHOLD)
     return fsm.State.CONDITION(
         (lifecycle.project.approved_amount or 0) < threshold,
-        _("Funding of %(t)s yuan or more needs a special audit first.") % {"t": threshold},
+        _("Funding of %(t)s yuan or more needs a special audit first.") % {"t": grouped(threshold)},
     )
 
 
@@ -146,7 +147,8 @@ def within_simple_filing(lifecycle: ProjectLifecycle):
     limit = Decimal(settings.SIMPLE_FILING_THRESHOLD)
     return fsm.State.CONDITION(
         (lifecycle.project.approved_amount or 0) <= limit,
-        _("Only projects funded with at most %(t)s yuan may be accepted by filing.") % {"t": limit},
+        _("Only projects funded with at most %(t)s yuan may be accepted by filing.")
+        % {"t": grouped(limit)},
     )
 
 
