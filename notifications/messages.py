@@ -52,6 +52,20 @@ MESSAGES: dict[str, Message] = {
             "yuan). Approve the project, or reject it."
         ),
     ),
+    "override_requested": Message(
+        _("Veto override to decide: “%(title)s”"),
+        _(
+            "Bureau staff ask to let “%(title)s” pass a gate the integrity register bars. "
+            "Reason: %(reason)s. Approve it on the project page, or leave it unapproved."
+        ),
+    ),
+    "case_proposed": Message(
+        _("Misconduct case proposed"),
+        _(
+            "The system proposed a misconduct case for your decision: open an investigation "
+            "or dismiss the proposal on the case page."
+        ),
+    ),
     "acceptance_requested": Message(
         _("Acceptance requested: “%(title)s”"),
         _(
@@ -103,6 +117,13 @@ MESSAGES: dict[str, Message] = {
         _(
             "The integrity officer notifies you of a misconduct case. Read the allegation on "
             "the case page and state your case by %(reply_by)s."
+        ),
+    ),
+    "override_approved": Message(
+        _("Veto override approved: “%(title)s”"),
+        _(
+            "Leadership approved the override you asked for on “%(title)s”; the gate it "
+            "answers may now be passed once."
         ),
     ),
     # --- returns and refusals ---

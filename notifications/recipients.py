@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.roles import Role
 from funding.adjustments import unit_officers_of
 from funding.models import Project
-from integrity.models import MisconductCase, SubjectKind
+from integrity.models import MisconductCase, SubjectKind, VetoOverride
 from integrity.respondents import was_notified
 from trail.models import Event
 
@@ -43,6 +43,16 @@ def staff(subject: Subject) -> QuerySet[User]:
 
 def leaders(subject: Subject) -> QuerySet[User]:
     return _role(Role.LEADER)
+
+
+def integrity_officers(subject: Subject) -> QuerySet[User]:
+    return _role(Role.INTEGRITY)
+
+
+def override_requester(subject: Subject) -> QuerySet[User]:
+    """The staff member who asked for the veto override the event is about."""
+    asked = VetoOverride.objects.filter(pk=subject.event.data.get("override"))
+    return User.objects.filter(pk__in=asked.values("requested_by_id"))
 
 
 def pi(subject: Subject) -> QuerySet[User]:

@@ -25,8 +25,10 @@ from .recipients import (
     Subject,
     Who,
     assigned_experts,
+    integrity_officers,
     lead_auditor,
     leaders,
+    override_requester,
     panel_members,
     pi,
     picked_experts,
@@ -45,6 +47,7 @@ STEP_FIELD = {
     K.CASE_TRANSITION: "step",
     K.RECTIFICATION: "step",
     K.BUDGET_ADJUSTMENT: "status",
+    K.VETO_OVERRIDE: "step",
 }
 
 
@@ -58,6 +61,10 @@ def supervision_page(subject: Subject) -> str:
 
 def case_page(subject: Subject) -> str:
     return reverse("respondent-case", args=[subject.case.pk]) if subject.case else ""
+
+
+def officer_case_page(subject: Subject) -> str:
+    return reverse("case", args=[subject.case.pk]) if subject.case else ""
 
 
 def concluded(conclusion: str) -> Callable[[Event], bool]:
@@ -97,6 +104,9 @@ RULES: tuple[Rule, ...] = (
          when=has("replacement")),
     Rule(K.PROJECT_TRANSITION, ("reject",), pi, RETURN, "rejected"),
     Rule(K.PROJECT_TRANSITION, ("veto",), pi, RETURN, "vetoed"),
+    # A veto override: asked by staff, decided by leadership (two people, DESIGN §4).
+    Rule(K.VETO_OVERRIDE, ("requested",), leaders, TASK, "override_requested"),
+    Rule(K.VETO_OVERRIDE, ("approved",), override_requester, DECISION, "override_approved"),
     # Approval and the public notice.
     Rule(K.PROJECT_TRANSITION, ("finish_budget_review",), leaders, TASK, "to_approve"),
     Rule(K.PROJECT_TRANSITION, ("approve",), pi, DECISION, "approved"),
@@ -128,6 +138,9 @@ RULES: tuple[Rule, ...] = (
     Rule(K.PROJECT_TRANSITION, ("fail_after_rectification_deadline",), pi, DECISION,
          "failed_late"),
     Rule(K.PROJECT_TRANSITION, ("issue_certificate",), pi, DECISION, "certificate"),
+    # A case the system proposes (say, acceptance long overdue) waits for the officer.
+    Rule(K.CASE_TRANSITION, ("propose",), integrity_officers, TASK, "case_proposed",
+         link=officer_case_page),
     # A misconduct case reaches its respondent from the notice of the hearing on.
     Rule(K.CASE_TRANSITION, ("notify_respondent",), respondents, TASK, "case_notice",
          link=case_page),

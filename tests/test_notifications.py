@@ -578,3 +578,43 @@ def test_a_notice_whose_message_is_gone_still_shows(county):
     assert "2026-12-01" in notification.body
     notification.message = "a key no longer listed"
     assert notification.title == "Notification" and notification.body == ""
+
+
+def test_a_veto_override_goes_to_leadership_and_its_approval_back_to_who_asked(county, committing):
+    from integrity.models import Gate
+    from integrity.overrides import approve_override, request_override
+    from tests.test_veto_override import blocking, overridable_sanction
+
+    project = demo.advance(
+        county, demo.draft_project(county, "applicant2", "例外放行通知", "300000"), S.APPROVED
+    )
+    overridable_sanction(county, county.users["applicant2"])
+    with committing():
+        override = request_override(
+            project, Gate.CONTRACT, blocking(), "县政府专题会议决定继续实施", county.users["staff"]
+        )
+    assert told() == [("override_requested", "leader")]
+    asked = Notification.objects.get(message="override_requested")
+    assert "县政府专题会议决定继续实施" in asked.body and asked.link == reverse(
+        "project", args=[project.pk]
+    )
+    with committing():
+        approve_override(override, project, county.users["leader"])
+    assert told(message="override_approved") == [("override_approved", "staff")]
+
+
+def test_a_proposed_case_goes_to_the_integrity_officer(county, committing, settings):
+    from oversight.overdue import months_before, propose_overdue_acceptance_cases
+
+    project = demo.advance(
+        county, demo.draft_project(county, "applicant", "逾期未验收通知", "300000"), S.IN_PROGRESS
+    )
+    end = months_before(TODAY, settings.ACCEPTANCE_OVERDUE_CASE_MONTHS) - DAY
+    Project.objects.filter(pk=project.pk).update(
+        start_date=end - datetime.timedelta(days=700), end_date=end
+    )
+    with committing():
+        assert propose_overdue_acceptance_cases() == 1
+    assert told() == [("case_proposed", "integrity")]
+    notice = Notification.objects.get(message="case_proposed")
+    assert notice.link.startswith("/integrity/cases/")
