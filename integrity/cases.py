@@ -581,31 +581,11 @@ def propose_case(case: MisconductCase, source_type: str, source_id: str) -> bool
     return True
 
 
-def waiting_for_officer(on_date: datetime.date | None = None) -> list[MisconductCase]:
-    """Cases where the integrity officer's move is next, the system's proposals first."""
-    on_date = on_date or timezone.localdate()
-    cases = (
-        MisconductCase.objects.filter(
-            status__in=[C.PROPOSED, C.REPORTED, C.INVESTIGATING, C.APPEALED, C.UNDER_REVIEW]
-        )
-        .select_related("hearing")
-        .order_by("opened_at")
-    )
-    waiting = []
-    for case in cases:
-        hearing = getattr(case, "hearing", None)
-        if case.status == C.INVESTIGATING and hearing is not None and not hearing.heard:
-            if on_date <= hearing.reply_by:
-                continue  # the respondent's turn until the deadline
-        waiting.append(case)
-    return sorted(waiting, key=lambda c: c.status != C.PROPOSED)
-
-
 def cases_waiting_for_officer(on_date: datetime.date | None = None) -> QuerySet[MisconductCase]:
-    """The cases of waiting_for_officer as a queryset, in the same order (the system's
-    proposals first, then the oldest), so a list can show the first few and count them
-    all in one query: a case under investigation waits for the respondent, not the
-    officer, while their deadline to reply runs."""
+    """Cases where the integrity officer's move is next, the system's proposals first,
+    then the oldest; a queryset, so a list shows the first few and counts them all: a
+    case under investigation waits for the respondent, not the officer, while their
+    deadline to reply runs."""
     on_date = on_date or timezone.localdate()
     respondents_turn = Q(
         status=C.INVESTIGATING,

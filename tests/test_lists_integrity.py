@@ -386,3 +386,16 @@ def test_the_address_cannot_set_the_page_size(officer, county, cases):
     sanction(county, subject_id=PERSON_X, subject_name="王某")
     assert "Showing 1–2 of 2 sanctions" in text(officer.get(REGISTER, {"per_page": 1}))
     assert "Showing 1–3 of 3" in text(officer.get(CASES, {"per_page": 1}))
+
+
+def test_the_case_page_boxes_show_the_first_20_and_say_how_many(client, county):
+    from tests import cases_support
+
+    for n in range(22):
+        cases_support.new_case(county, allegation=f"第{n}号举报。")
+    client.cookies["django_language"] = "en"
+    client.force_login(county.users["integrity"])
+    page = client.get(reverse("cases")).content.decode()
+    box = page.split('data-testid="waiting-cases"')[1].split("</section>")[0]
+    assert box.count("<li>") == 20
+    assert "The first 20 of 22." in box

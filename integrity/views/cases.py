@@ -25,11 +25,11 @@ from trail.services import history_of
 from ..case_forms import CaseForm, step_form
 from ..cases import (
     case_steps,
+    cases_waiting_for_officer,
     default_legal_basis,
     open_case,
     step_labels,
     take_step,
-    waiting_for_officer,
 )
 from ..evidence import attach_evidence, disclosed_ids, evidence_of
 from ..evidence import step_labels as evidence_step_labels
@@ -70,6 +70,9 @@ CASES = ListSpec(
 )
 
 
+BOX_CAP = 20
+
+
 @login_required
 def case_list(request):
     """Every case to find, sort and export; the system's proposals and what waits for the
@@ -86,9 +89,15 @@ def case_list(request):
         if case is not FAILED:
             return redirect("case", pk=case.pk)
     cases = MisconductCase.objects.select_related("hearing").order_by("-opened_at", "-pk")
+    proposed = MisconductCase.objects.filter(status=CaseStatus.PROPOSED).order_by("opened_at")
+    waiting = cases_waiting_for_officer()
+    # The boxes above the list show the first few; the list below finds the rest.
     context = {
-        "proposed": MisconductCase.objects.filter(status=CaseStatus.PROPOSED).order_by("opened_at"),
-        "waiting": waiting_for_officer(),
+        "proposed": proposed[:BOX_CAP],
+        "proposed_count": proposed.count(),
+        "waiting": waiting[:BOX_CAP],
+        "waiting_count": waiting.count(),
+        "box_cap": BOX_CAP,
         "form": form,
     }
     return list_response(request, CASES, cases, context=context)
