@@ -119,15 +119,15 @@ def tasks_shown(client, page=None) -> str:
     return html[start : html.index("<h2>", start)]
 
 
-def test_the_inbox_shows_50_tasks_a_page_the_oldest_first(client_en, county, submitted):
-    more = copies(submitted, 60)
+def test_the_inbox_shows_25_tasks_a_page_the_oldest_first(client_en, county, submitted):
+    more = copies(submitted, 35)
     with_open_tasks(submitted, more)  # a month old: older than the demo's task
     client_en.force_login(county.users["staff"])
     first, second = tasks_shown(client_en), tasks_shown(client_en, 2)
-    assert first.count("Accept the application") == 50 and "Page 1 of 2" in first
+    assert first.count("Accept the application") == 25 and "Page 1 of 2" in first
     assert second.count("Accept the application") == 11 and "Page 2 of 2" in second
-    assert f">{more[49].title}<" in first and f">{more[50].title}<" not in first
-    assert f">{more[50].title}<" in second and f">{submitted.title}<" in second
+    assert f">{more[24].title}<" in first and f">{more[25].title}<" not in first
+    assert f">{more[25].title}<" in second and f">{submitted.title}<" in second
     # Past the last page: the last page; no whole number: the first.
     assert tasks_shown(client_en, 99) == second
     assert tasks_shown(client_en, "x") == first
@@ -136,7 +136,7 @@ def test_the_inbox_shows_50_tasks_a_page_the_oldest_first(client_en, county, sub
 def test_a_task_that_must_wait_comes_after_those_that_can_be_done(client_en, county, draft):
     """Closing a public notice waits for the end of its period: last in the list."""
     waiting = demo.advance(county, draft, S.PUBLIC_NOTICE)
-    ended = copies(waiting, 55, notice_ends_on=timezone.localdate() - datetime.timedelta(days=1))
+    ended = copies(waiting, 30, notice_ends_on=timezone.localdate() - datetime.timedelta(days=1))
     with_open_tasks(waiting, ended)
     Task.objects.filter(process__projectprocess__project=waiting).update(
         created=timezone.now() - datetime.timedelta(days=60)  # the oldest of all
@@ -148,7 +148,7 @@ def test_a_task_that_must_wait_comes_after_those_that_can_be_done(client_en, cou
     assert second.count("Close the public notice") == 6
 
 
-def test_a_section_of_the_inbox_shows_20_and_says_how_many_more(client_en, county, draft):
+def test_a_section_of_the_inbox_shows_10_and_says_how_many_more(client_en, county, draft):
     running = demo.advance(county, draft, S.IN_PROGRESS)
     today = timezone.localdate()
 
@@ -169,9 +169,9 @@ def test_a_section_of_the_inbox_shows_20_and_says_how_many_more(client_en, count
     many, page = statements(client_en, reverse("inbox"))
     assert many == few
     reports = re.search(r"Progress reports due</h2>\s*<ul>(.*?)</ul>", page, re.S).group(1)
-    assert reports.count("<li>") == 20
+    assert reports.count("<li>") == 10
     total = open_reports().filter(project__pi=running.pi).count()
-    assert total >= 250 and f"And {total - 20} more ({total} in all)." in page
+    assert total >= 250 and f"And {total - 10} more ({total} in all)." in page
 
 
 # --- the API ------------------------------------------------------------------------------

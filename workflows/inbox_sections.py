@@ -33,13 +33,13 @@ from oversight.inspections import inspections_waiting_for
 from oversight.panels import panels_waiting_for
 from oversight.supervision import open_reports, overdue_reports
 
-from .inbox_items import item, label, section, shown
+from .inbox_items import day, item, label, pk_url, section, shown
 
 PROJECT_TYPE = Project._meta.label_lower
 
 
 def _project_url(project) -> str:
-    return reverse("project", args=[project.pk])
+    return pk_url("project", project.pk)
 
 
 # --- the integrity officer ----------------------------------------------------------------
@@ -60,7 +60,7 @@ def _case_item(case, today) -> dict:
     return item(
         f"{case.respondent_name} · {label(case, 'misconduct')}",
         today,
-        url=reverse("case", args=[case.pk]),
+        url=pk_url("case", case.pk),
         detail=(
             _("The respondent's deadline to reply has passed: record it")
             if lapsed
@@ -76,7 +76,7 @@ def _sanction_item(sanction, today) -> dict:
     return item(
         f"{sanction.subject_name} · {sanction.decision_no}",
         today,
-        url=reverse("sanction", args=[sanction.pk]),
+        url=pk_url("sanction", sanction.pk),
         detail=_("Record the rectification once it is done"),
         due=sanction.rectify_by,
     )
@@ -89,7 +89,7 @@ def integrity_sections(user, today: datetime.date) -> list[dict]:
             _("Misconduct cases waiting for you"),
             _officer_cases(),
             lambda c: _case_item(c, today),
-            link="cases",
+            link=reverse("cases"),
         ),
         section(
             "sanction-rectifications",
@@ -115,7 +115,7 @@ def _override_item(override: VetoOverride, today) -> dict:
     return item(
         override.project_title if on_project else f"{override.object_type} {override.object_id}",
         today,
-        url=reverse("project", args=[override.object_id]) if on_project else "",
+        url=pk_url("project", override.object_id) if on_project else "",
         detail=_("%(gate)s · despite %(sanction)s · asked by %(who)s: %(reason)s")
         % {
             "gate": label(override, "gate"),
@@ -149,8 +149,7 @@ def _objection_item(objection, today) -> dict:
         today,
         project=project,
         url=_project_url(project),
-        detail=_("Objection lodged on %(d)s: record the finding")
-        % {"d": objection.lodged_at.date().isoformat()},
+        detail=_("Objection lodged on %(d)s: record the finding") % {"d": day(objection.lodged_at)},
         # The notice cannot close as approved while it is open.
         due=project.notice_ends_on,
         mark=("objection", objection.pk),
@@ -185,10 +184,17 @@ def _late_rectification_item(finding, today) -> dict:
         project.title,
         today,
         project=project,
-        url=reverse("supervision", args=[project.pk]),
+        url=pk_url("supervision", project.pk),
         detail=f"{finding.engagement.firm} · {finding.text[:80]}",
         due=finding.rectify_by,
     )
+
+
+# Each section reads only the columns its rows print (the rows' own, their project's title,
+# a person's name): the count over every matching row sorts and carries no more than that,
+# and a row is made from a few values instead of three or four whole tables (issue 10).
+PROJECT = ("project__title", "project__notice_ends_on")
+PERSON = ("real_name", "username")  # what User.__str__ reads
 
 
 def staff_sections(user, today: datetime.date) -> list[dict]:
@@ -196,27 +202,44 @@ def staff_sections(user, today: datetime.date) -> list[dict]:
         section(
             "objections",
             _("Objections to the public notice to decide"),
-            objections_to_decide(user),
+            objections_to_decide(user).only("lodged_at", *PROJECT),
             lambda o: _objection_item(o, today),
         ),
         section(
             "late-reviews",
             _("Late expert reviews"),
-            late_reviews(today),
+            late_reviews(today)
+            .select_related(None)
+            .select_related("project", "expert")
+            .only("due_on", *PROJECT, *(f"expert__{f}" for f in PERSON)),
             lambda a: _late_review_item(a, today),
             testid="late-reviews",
         ),
         section(
             "late-reports",
             _("Progress reports overdue"),
-            overdue_reports(today).select_related("project__pi").order_by("due_on", "pk"),
+            overdue_reports(today)
+            .select_related("project__pi")
+            .only("kind", "due_on", *PROJECT, *(f"project__pi__{f}" for f in PERSON))
+            .order_by("due_on", "pk"),
             lambda r: _late_report_item(r, today),
+            # The overview lists them all, in the same order.
+            link=reverse("dashboard-section", args=["reports-overdue"]),
         ),
         section(
             "late-rectifications",
             _("Rectifications (整改) overdue"),
-            overdue_rectifications(today),
+            overdue_rectifications(today)
+            .select_related(None)
+            .select_related("engagement__project", "engagement__firm")
+            .only(
+                "text",
+                "rectify_by",
+                *(f"engagement__{f}" for f in PROJECT),
+                "engagement__firm__name",
+            ),
             lambda f: _late_rectification_item(f, today),
+            link=reverse("dashboard-section", args=["rectifications-overdue"]),
         ),
     ]
 
@@ -245,7 +268,10 @@ def adjustment_section(user, today: datetime.date) -> dict:
     return section(
         "adjustments",
         _("Budget adjustments waiting for your unit"),
-        adjustments_waiting_for(user),  # none for other roles: no query
+        # None for other roles: no query.
+        adjustments_waiting_for(user).only(
+            "from_category", "to_category", "amount", "requested_at", *PROJECT
+        ),
         lambda a: _adjustment_item(a, today),
     )
 
@@ -278,7 +304,7 @@ def _inspection_item(drawn, today) -> dict:
     return item(
         drawn.project.title,
         today,
-        url=reverse("inspection", args=[draw.pk]),
+        url=pk_url("inspection", draw.pk),
         detail=_("Random inspection (双随机) no. %(n)s: record the result") % {"n": draw.pk},
         since=draw.drawn_at,
         mark=("inspection", draw.pk),
@@ -328,7 +354,7 @@ def _respondent_item(case, today) -> dict:
     return item(
         label(case, "misconduct"),
         today,
-        url=reverse("respondent-case", args=[case.pk]),
+        url=pk_url("respondent-case", case.pk),
         detail=label(case, "status"),
         due=None if hearing.heard else hearing.reply_by,
         since=hearing.notified_on,
@@ -340,7 +366,12 @@ def pi_sections(user, today: datetime.date) -> list[dict]:
         section(
             "reports",
             _("Progress reports due"),
-            open_reports(today).filter(project__pi=user).order_by("due_on", "pk"),
+            open_reports(today)
+            .filter(project__pi=user)
+            .select_related(None)
+            .select_related("project")
+            .only("kind", "due_on", *PROJECT)
+            .order_by("due_on", "pk"),
             lambda r: _report_item(r, today),
         )
     ]
@@ -350,7 +381,11 @@ def respondent_section(user, today: datetime.date) -> dict:
     return section(
         "respondent-cases",
         _("Misconduct cases concerning you"),
-        cases_notified_to(user),
+        cases_notified_to(user).only(
+            "misconduct",
+            "status",
+            *(f"hearing__{f}" for f in ("notified_on", "reply_by", "received_on", "lapsed_on")),
+        ),
         lambda c: _respondent_item(c, today),
     )
 

@@ -9,7 +9,6 @@ import datetime
 from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,15 +25,19 @@ from oversight import supervision_engagements as engagements
 from oversight.models import AcceptanceReview
 
 from .actions import inbox
-from .inbox_items import SECTION_CAP, capped, item
+from .inbox_items import SECTION_CAP, capped, day, item, label, minute, pk_url
 from .models import ProjectProcess
 from .unit_review import UNIT_TASK
 from .views.paging import window_page
 
 # Staff see a unit's task only when the unit has no officer: they stand in for it.
 STAND_IN = gettext_lazy("Recommend on the unit's behalf (it has no unit officer)")
-TASKS_PER_PAGE = 50
+TASKS_PER_PAGE = 25
 _PROJECT = "process__projectprocess__project"
+# What a row of the table reads of the task and its project (the title, its state, and
+# what task_due and not_before need): not the processes' and projects' whole rows.
+_TASK_SHOWS = ("flow_task", "owner_permission", "owner", "created")
+_PROJECT_SHOWS = ("title", "status", "notice_ends_on", "end_date")
 
 
 def not_before(project) -> datetime.date | None:
@@ -74,7 +77,11 @@ def task_page(user, number) -> Page:
     ordered = inbox(user).select_related(None).only("pk").annotate(later=later)
     page = window_page(ordered.order_by("later", "created", "pk"), number, TASKS_PER_PAGE)
     chosen = [task.pk for task in page.object_list]
-    tasks = _with_deadlines(Task.objects.filter(pk__in=chosen)).select_related(_PROJECT)
+    tasks = (
+        _with_deadlines(Task.objects.filter(pk__in=chosen))
+        .select_related(_PROJECT)
+        .only(*_TASK_SHOWS, *(f"{_PROJECT}__{name}" for name in _PROJECT_SHOWS))
+    )
     by_pk = {task.pk: task for task in tasks}
     page.object_list = [by_pk[pk] for pk in chosen if pk in by_pk]
     return page
@@ -106,6 +113,18 @@ def _title(task, user) -> str:
     return task.flow_task.task_title
 
 
+def _table_row(row: dict, project, created, *, assigned: bool, starts=None) -> dict:
+    """What the task table prints beyond an item: the state, when the task was created
+    (as text) and, for a task not yet possible, from when it is (as words)."""
+    row.update(
+        state=label(project, "status"),
+        created=minute(created) if created else "",
+        assigned=assigned,
+        not_before=_("from %(d)s") % {"d": day(starts)} if starts else "",
+    )
+    return row
+
+
 def task_rows(tasks, user, today: datetime.date) -> list[dict]:
     rows = []
     for task in tasks:
@@ -114,17 +133,12 @@ def task_rows(tasks, user, today: datetime.date) -> list[dict]:
             _title(task, user),
             today,
             project=project,
-            url=reverse("project", args=[project.pk]),
+            url=pk_url("project", project.pk),
             due=task_due(task, project),
             since=task.created,
         )
-        row.update(
-            state=ProjectStatus(project.status).label,
-            created=task.created,
-            assigned=task.owner_id == user.pk,
-            not_before=not_before(project),
-        )
-        rows.append(row)
+        starts, assigned = not_before(project), task.owner_id == user.pk
+        rows.append(_table_row(row, project, task.created, assigned=assigned, starts=starts))
     return rows
 
 
@@ -133,17 +147,11 @@ def _supervision_row(title: str, project, today, *, due=None, since=None) -> dic
         title,
         today,
         project=project,
-        url=reverse("supervision", args=[project.pk]),
+        url=pk_url("supervision", project.pk),
         due=due,
         since=since,
     )
-    row.update(
-        state=ProjectStatus(project.status).label,
-        created=since,
-        assigned=True,
-        not_before=None,
-    )
-    return row
+    return _table_row(row, project, since, assigned=True)
 
 
 def _rectification_rows(user, today) -> tuple[list[dict], int]:
