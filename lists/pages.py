@@ -14,11 +14,13 @@ import django_filters
 import django_tables2 as tables
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
@@ -38,6 +40,50 @@ class ListSpec:
     template: str = "lists/list.html"
     intro: str = ""
     extra: dict = field(default_factory=dict)
+    # Count at most this many rows (None: all): a list of a million rows shows "10000+"
+    # and its first 10,000, narrowed by its filters, instead of counting them all.
+    count_cap: int | None = None
+
+
+class AtLeast(int):
+    """A count known only to be at least this much: shown as "10000+"."""
+
+    def __str__(self) -> str:
+        return f"{number_format(int(self))}+"
+
+
+class CappedPaginator(Paginator):
+    """Counts no further than `cap` rows (a COUNT over a subquery with a LIMIT): past it
+    the count and the number of pages are AtLeast values and the pages stop there."""
+
+    capped = False  # whether the count stopped at the cap (known once counted)
+
+    def __init__(self, object_list, per_page, *args, cap: int, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        rows = _queryset_of(self.object_list)
+        if rows is None:
+            counted = len(self.object_list)
+        else:
+            counted = rows.order_by().values("pk")[: self.cap + 1].count()
+        self.capped = counted > self.cap
+        return AtLeast(self.cap) if self.capped else counted
+
+    @cached_property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        return AtLeast(pages) if self.count and self.capped else pages
+
+
+def _queryset_of(rows) -> QuerySet | None:
+    """The queryset under a table's rows (django-tables2 wraps it twice), or `rows`."""
+    if isinstance(rows, QuerySet):
+        return rows
+    data = getattr(getattr(rows, "data", None), "data", None)
+    return data if isinstance(data, QuerySet) else None
 
 
 def export_row_cap() -> int:
@@ -51,10 +97,13 @@ def _filterset(request, spec: ListSpec, rows: QuerySet):
     return spec.filterset_class(data or None, queryset=rows, request=request)
 
 
-def _paginate(table: tables.Table, page: str | None, per_page: int) -> None:
+def _paginate(
+    table: tables.Table, page: str | None, per_page: int, count_cap: int | None = None
+) -> None:
     # A fixed page size: the address cannot ask for a million rows at once.
+    capped = {} if count_cap is None else {"paginator_class": CappedPaginator, "cap": count_cap}
     try:
-        table.paginate(page=page or 1, per_page=per_page)
+        table.paginate(page=page or 1, per_page=per_page, **capped)
     except PageNotAnInteger:
         table.page = table.paginator.page(1)
     except EmptyPage:
@@ -115,7 +164,7 @@ def list_response(
         return export_response(request, spec, table, kind)
     table = spec.table_class(shown, request=request)
     RequestConfig(request, paginate=False).configure(table)
-    _paginate(table, request.GET.get("page"), spec.per_page)
+    _paginate(table, request.GET.get("page"), spec.per_page, spec.count_cap)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)

@@ -23,9 +23,9 @@ from lists.forms import FilterForm
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
-from ..access import fund_trail_projects
+from ..access import fund_trail_projects, sees_every_fund_trail
 from .projects import ANY
-from .vouchers import date_input, organisations_of
+from .vouchers import date_input, offer_projects, organisations_of
 
 
 class LocalDateColumn(tables.Column):
@@ -92,7 +92,7 @@ class AdjustmentFilter(django_filters.FilterSet):
         user = self.request.user
         projects = fund_trail_projects(user)
         asked = BudgetAdjustment.objects.filter(project_id=OuterRef("pk"))
-        self.filters["project"].queryset = projects.filter(Exists(asked)).order_by("title")
+        offer_projects(self.filters["project"], projects.filter(Exists(asked)).order_by("title"))
         self.filters["organisation"].queryset = organisations_of(projects, user)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -171,10 +171,11 @@ ADJUSTMENTS = ListSpec(
 
 
 def adjustments_rows(user) -> QuerySet[BudgetAdjustment]:
-    return (
-        BudgetAdjustment.objects.filter(project__in=fund_trail_projects(user))
-        .select_related("project__applicant_org", "requested_by", "decided_by")
-        .defer("project__summary")
+    adjustments = BudgetAdjustment.objects.all()
+    if not sees_every_fund_trail(user):  # staff and leaders: all of them, no semi-join
+        adjustments = adjustments.filter(project__in=fund_trail_projects(user))
+    return adjustments.select_related("project__applicant_org", "requested_by", "decided_by").defer(
+        "project__summary"
     )
 
 

@@ -109,7 +109,8 @@ class CertificateTable(ListTable):
         attrs = {"class": "list", "data-testid": "certificates"}
         row_attrs = {"data-certificate": lambda record: record.serial}
         empty_text = _("No certificates match.")
-        order_by = ("-issued_at",)
+        # Unsorted, the newest first by number (certificates_rows): issued in that order,
+        # read backwards along the key instead of sorting every certificate (issue 10).
 
     def __init__(self, data, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
@@ -132,11 +133,15 @@ CERTIFICATES = ListSpec(
 
 
 def certificates_rows(user) -> QuerySet[Certificate]:
-    shown = projects_visible_to(user).exclude(pk__in=application_withheld_from(user))
+    certificates = Certificate.objects.all()
+    withheld = application_withheld_from(user)
+    if withheld or not _sees_all(user):  # who sees every project: no semi-join (22 ms)
+        shown = projects_visible_to(user).exclude(pk__in=withheld)
+        certificates = certificates.filter(project__in=shown)
     return (
-        Certificate.objects.filter(project__in=shown)
-        .select_related("project__applicant_org")
+        certificates.select_related("project__applicant_org")
         .defer("pdf", "project__summary")  # a list never reads the files
+        .order_by("-pk")
     )
 
 

@@ -163,7 +163,8 @@ class ProjectTable(ListTable):
         )
         attrs = {"class": "list", "data-testid": "projects"}
         empty_text = _("No projects match.")
-        order_by = ("-created_at",)
+        # Unsorted, the newest first by number (projects_rows): read backwards along the
+        # key, 25 rows, where the time of creation sorted all 100,000 (150 ms, issue 10).
 
     def __init__(self, data, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
@@ -236,7 +237,7 @@ def awaiting_each_step(rows: QuerySet[Project]) -> list[tuple[str, str, int]]:
 
 
 def projects_rows(user) -> QuerySet[Project]:
-    return projects_visible_to(user).select_related("call", "applicant_org", "pi")
+    return projects_visible_to(user).select_related("call", "applicant_org", "pi").order_by("-pk")
 
 
 @login_required

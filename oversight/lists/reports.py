@@ -110,6 +110,9 @@ REPORTS = ListSpec(
     table_class=ReportTable,
     export_name="tech-reports",
     per_page=20,
+    # Counting every published report joins each to its project's state: 87 ms at
+    # 41,000 reports; counted to 10,000 it is a few ms (issue 10).
+    count_cap=10_000,
     intro=_("Final reports of accepted projects, shared openly or once their embargo ends."),
 )
 
