@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from funding.models import BudgetAdjustment, Call, Project
@@ -129,7 +130,7 @@ class AdjustmentTable(ListTable):
         order_by=("requested_by__real_name", "requested_by__username"),
     )
     decided_by = tables.Column(
-        verbose_name=_("Decided by"),
+        verbose_name=pgettext_lazy("the person who decided", "Decided by"),
         accessor="decided_by",
         order_by=("decided_by__real_name", "decided_by__username"),
     )
