@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from lists.tables import ListTable
 
 from ..access import fund_trail_projects, sees_every_fund_trail
 from .projects import ANY
-from .vouchers import date_input, offer_projects, organisations_of
+from .vouchers import date_input, offer_fund_trail_choices
 
 
 class LocalDateColumn(tables.Column):
@@ -90,11 +90,7 @@ class AdjustmentFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.request.user
-        projects = fund_trail_projects(user)
-        asked = BudgetAdjustment.objects.filter(project_id=OuterRef("pk"))
-        offer_projects(self.filters["project"], projects.filter(Exists(asked)).order_by("title"))
-        self.filters["organisation"].queryset = organisations_of(projects, user)
+        offer_fund_trail_choices(self, BudgetAdjustment)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()

@@ -43,6 +43,16 @@ from .projects import ANY
 # --- who reads which fund trails ---------------------------------------------------------
 
 
+def offer_fund_trail_choices(filterset: django_filters.FilterSet, rows_model) -> None:
+    """Offer to filter by only the projects that have rows of `rows_model` and the
+    organisations whose books the user reads (the vouchers' and adjustments' lists)."""
+    user = filterset.request.user
+    projects = fund_trail_projects(user)
+    having = rows_model.objects.filter(project_id=OuterRef("pk"))
+    offer_projects(filterset.filters["project"], projects.filter(Exists(having)).order_by("title"))
+    filterset.filters["organisation"].queryset = organisations_of(projects, user)
+
+
 def organisations_of(projects: QuerySet[Project], user) -> QuerySet[Organisation]:
     """The organisations offered to filter by: those of the projects the user reads."""
     if sees_every_fund_trail(user):
@@ -207,12 +217,7 @@ class VoucherFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.request.user
-        projects = fund_trail_projects(user)
-        # Only projects and organisations whose books the user reads are offered.
-        spent_on = Expenditure.objects.filter(project_id=OuterRef("pk"))
-        offer_projects(self.filters["project"], projects.filter(Exists(spent_on)).order_by("title"))
-        self.filters["organisation"].queryset = organisations_of(projects, user)
+        offer_fund_trail_choices(self, Expenditure)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()
