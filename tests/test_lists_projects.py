@@ -164,3 +164,15 @@ def test_the_list_says_how_many_applications_wait_at_each_step(client_en, county
     client_en.force_login(county.users["applicant"])
     step = client_en.get("/projects/").content.decode().split('data-awaiting="formal_check"')[1]
     assert '<span class="count">3</span>' in step.split("</a>")[0]
+
+
+def test_an_export_above_the_cap_is_refused_with_a_clear_message(
+    client_en, county, projects, settings
+):
+    settings.LIST_EXPORT_MAX_ROWS = 4
+    client_en.force_login(county.users["staff"])
+    response = client_en.get("/projects/?export=xlsx", follow=True)
+    assert response.redirect_chain[0][1] == 302
+    assert "More than 4 rows match; narrow the filters to export them." in text(response)
+    narrowed = client_en.get("/projects/?q=智能装备&export=xlsx")
+    assert len(xlsx_rows(narrowed)) == 1 + 2
