@@ -31,11 +31,10 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 
 from machine import cpu_model  # bench/ is this script's directory
-from server_support import ROOT, RUSH_DOCUMENTS, Client, Server, prepare, summary
+from server_support import ROOT, RUSH_DOCUMENTS, Client, Server, prepare, run_together, summary
 
 DEADLINE_SECONDS = 90.0
 EXPECTED = {"page": 200, "sign_in": 302, "submit": 302}
@@ -75,18 +74,8 @@ def one_applicant(url: str, username: str, project: int, barrier, out: dict) -> 
 
 def run_rush(url: str, accounts: list[tuple[str, int]]) -> dict:
     """All applicants at once against the server at `url`; what the clients saw."""
-    barrier = threading.Barrier(len(accounts))
     out: dict[str, tuple[list, float]] = {}
-    threads = [
-        threading.Thread(target=one_applicant, args=(url, name, project, barrier, out))
-        for name, project in accounts
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_together(one_applicant, url, accounts, out)
     records = [record for timings, _ in out.values() for record in timings]
     timeouts = [r for r in records if r[2] == "timeout"]
     errors = [r for r in records if r[2] != "timeout" and r[2] != EXPECTED[r[0]]]

@@ -24,12 +24,10 @@ import argparse
 import json
 import os
 import sys
-import threading
-import time
 
 from bench_lifecycle import ThrowawayDatabase, _read_dotenv  # bench/ is this script's dir
 from machine import cpu_model
-from server_support import ROOT, Client, Server, prepare, summary
+from server_support import ROOT, Client, Server, prepare, run_together, summary
 
 
 def _parse_args(argv=None):
@@ -58,18 +56,8 @@ def one_client(url: str, username: str, project: int, barrier, out: dict) -> Non
 
 
 def run_load(url: str, accounts: list[tuple[str, int]]) -> dict:
-    barrier = threading.Barrier(len(accounts))
     out: dict[str, list] = {}
-    threads = [
-        threading.Thread(target=one_client, args=(url, name, project, barrier, out))
-        for name, project in accounts
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_together(one_client, url, accounts, out)
     records = [record for timings in out.values() for record in timings]
     expected = {"sign_in": 302, "page": 200}
     errors = [r for r in records if r[2] != "timeout" and r[2] != expected[r[0]]]

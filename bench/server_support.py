@@ -12,6 +12,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -214,6 +215,22 @@ class Client:
             return False
         data = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf()}
         return self.timed("sign_in", "POST", "/login/", data=data) == 302
+
+
+def run_together(client, url: str, accounts: list[tuple[str, int]], out: dict) -> float:
+    """One thread per (username, project) running `client(url, name, project, barrier,
+    out)`, released together by a barrier; the wall time until the last one ends."""
+    barrier = threading.Barrier(len(accounts))
+    threads = [
+        threading.Thread(target=client, args=(url, name, project, barrier, out))
+        for name, project in accounts
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def summary(values: list[float]) -> dict:
