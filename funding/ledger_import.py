@@ -75,7 +75,9 @@ COLUMNS = ("voucher_no", "spent_on", "category", "payee", "method", "amount")
 ENTRY = (*COLUMNS, "import_key")
 BATCH = 5000  # rows written at a time
 # An amount as most exports write it: read at once; anything else goes through parse_amount.
-PLAIN_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,12})(?:\.[0-9]{1,2})?")
+# At most 12 digits either way: an unbounded run of ",999" groups overflowed Decimal's
+# 28 digits in quantize (InvalidOperation, a server error).
+PLAIN_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,3}|[0-9]{1,12})(?:\.[0-9]{1,2})?")
 CENT = Decimal("0.01")
 
 

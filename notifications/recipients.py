@@ -101,7 +101,8 @@ def respondents(subject: Subject) -> QuerySet[User]:
     """The respondent's accounts (a person by ID number, an organisation through its unit
     officers), once they have been given the notice of the case, never before."""
     case = subject.case
-    if case is None or not was_notified(case):
+    # No respondent number: nobody (else every account without an ID number would match).
+    if case is None or not case.respondent_id or not was_notified(case):
         return NOBODY()
     # The same rule as integrity.respondents.is_respondent, as one query (not one per user).
     if case.respondent_kind == SubjectKind.PERSON:

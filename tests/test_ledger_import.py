@@ -336,3 +336,63 @@ def test_backslashes_and_quotes_are_kept_as_written(running, monkeypatch):
     assert kept == {("JZ\\01", "某\\N公司"), ("JZ\\.", '某"检测"中心\\'), ("JZ-03", "某中心")}
     again = import_ledger(running, running.pi, (HEADER + rows).encode(), "ledger.csv")
     assert (again.imported, again.already_there) == (0, 3)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        '"' + ",".join(["999"] * 30) + '"',  # grouped digits beyond Decimal's precision
+        "9" * 400,
+        "1e400",
+        "NaN",
+        "sNaN",
+        "Infinity",
+        "-inf",
+        "12\x0034",
+    ],
+)
+def test_a_nul_huge_or_non_finite_amount_is_a_row_error_never_a_500(running, amount):
+    """Each one is reported on its row and the whole file is refused, good rows and all."""
+    csv = HEADER + ROWS + f"JZ-09,{DAY},设备费,某公司,转账,{amount}\n"
+    result = import_ledger(running, running.pi, csv.encode(), "ledger.csv")
+    assert result.imported == 0 and len(result.errors) == 1
+    assert result.errors[0].startswith(("Row 4", "第4行"))
+    assert not Expenditure.objects.exists()
+
+
+def test_a_nul_in_a_text_cell_refuses_the_file(running):
+    csv = HEADER + ROWS + f"JZ-\x0009,{DAY},设备费,某\x00公司,转账,100\n"
+    result = import_ledger(running, running.pi, csv.encode(), "ledger.csv")
+    assert result.imported == 0 and len(result.errors) == 1
+    assert not Expenditure.objects.exists()
+
+
+def test_a_huge_or_non_finite_number_in_a_workbook_is_a_row_error(running):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["凭证号", "日期", "科目", "收款方", "支付方式", "金额"])
+    sheet.append(
+        [
+            "JZ-01",
+            datetime.date.today() - datetime.timedelta(days=3),
+            "设备费",
+            "某公司",
+            "转账",
+            100,
+        ]
+    )
+    sheet.append(
+        [
+            "JZ-02",
+            datetime.date.today() - datetime.timedelta(days=3),
+            "设备费",
+            "某公司",
+            "转账",
+            1e300,
+        ]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = import_ledger(running, running.pi, buffer.getvalue(), "ledger.xlsx")
+    assert result.imported == 0 and len(result.errors) == 1
+    assert not Expenditure.objects.exists()

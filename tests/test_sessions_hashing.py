@@ -158,3 +158,48 @@ def test_a_session_is_due_for_a_save_after_the_refresh_time(age, due):
     now = 1_000_000.0
     assert session_refresh.needs_refresh(now - age, now) is due
     assert session_refresh.needs_refresh(None, now) is True
+
+
+# --- every path that sets a password, and the API beside the sessions -------------------
+
+
+def test_the_demo_county_and_createsuperuser_hash_with_argon2id(real_hashers, db, monkeypatch):
+    """load_demo's accounts (demo.create_county) and `manage.py createsuperuser` both go
+    through set_password, so they take the first hasher: no new PBKDF2 hash anywhere."""
+    from django.core.management import call_command
+
+    demo.create_county()
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "violet-harbour-lantern-42")
+    call_command(
+        "createsuperuser", interactive=False, username="root", email="root@example.cn", verbosity=0
+    )
+    hashes = list(User.objects.values_list("password", flat=True))
+    assert len(hashes) > 5
+    assert all(h.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes)
+
+
+def test_an_api_token_request_makes_and_writes_no_session(client, applicant):
+    from accounts.api_tokens import issue_api_token
+
+    token = issue_api_token(applicant, "ERP", ["projects:read"], by=None)[1]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/projects/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert session_writes(queries.captured_queries) == []
+    assert Session.objects.count() == 0 and "sessionid" not in client.cookies
+
+
+def test_a_session_viewed_within_the_minute_still_ends_on_its_last_save(
+    client, applicant, monkeypatch, settings
+):
+    """Pages that save nothing do not move the end: it stays at most SESSION_IDLE_SECONDS
+    after the last request, and past it the session is gone."""
+    assert sign_in(client, "applicant").status_code == 302
+    saved = expiry(client)
+    start = session_refresh.time.time()
+    monkeypatch.setattr(
+        session_refresh.time, "time", lambda: start + settings.SESSION_REFRESH_SECONDS - 1
+    )
+    assert client.get(reverse("inbox")).status_code == 200
+    assert expiry(client) == saved  # no write, and the end came no later
+    assert saved <= timezone.now() + datetime.timedelta(seconds=settings.SESSION_IDLE_SECONDS)

@@ -206,3 +206,44 @@ def test_the_overview_lists_late_disbursements_for_staff_too(client, county, con
     client.force_login(county.users["staff"])
     page = client.get(reverse("dashboard")).content.decode()
     assert "First disbursement late" in page and contracted.title in page
+
+
+def test_the_stored_signing_and_first_tranche_days_follow_every_tranche(county, contracted):
+    """sign_contract keeps `signed_on`; the first tranche `first_disbursed_on`, which a
+    later tranche or a refused one leaves alone; both agree with the contract and the
+    tranches they are copied from (funding.flags.first_disbursement)."""
+    from django.core.exceptions import ValidationError
+
+    from funding.models import Disbursement
+
+    staff = county.users["staff"]
+    contracted.refresh_from_db()
+    assert contracted.signed_on == first_disbursement(contracted).signed_on
+    assert contracted.first_disbursed_on is None
+
+    perform(contracted.pk, "disburse", staff, amount=Decimal("100000"), tranche="首笔")
+    contracted.refresh_from_db()
+    assert contracted.first_disbursed_on == first_disbursement(contracted).paid_on
+
+    # Say the first tranche was paid last week: a second one today does not move the day.
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    Disbursement.objects.filter(project=contracted).update(paid_on=week_ago)
+    Project.objects.filter(pk=contracted.pk).update(first_disbursed_on=week_ago)
+    perform(contracted.pk, "disburse", staff, amount=Decimal("50000"), tranche="第二笔")
+    with pytest.raises(ValidationError):  # above the approved amount: refused, nothing saved
+        perform(contracted.pk, "disburse", staff, amount=Decimal("10000000"), tranche="超额")
+    contracted.refresh_from_db()
+    assert contracted.first_disbursed_on == week_ago == first_disbursement(contracted).paid_on
+    assert contracted.disbursed_total == Decimal("150000.00")
+
+
+def test_staff_cannot_change_the_stored_days_in_the_admin(client, county, running):
+    running.refresh_from_db()
+    signed, paid = running.signed_on, running.first_disbursed_on
+    client.force_login(county.users["staff"])
+    url = reverse("admin:funding_project_change", args=[running.pk])
+    response = client.post(url, {"signed_on": "2001-01-01", "first_disbursed_on": "2001-01-02"})
+    assert response.status_code in (302, 403) or b"2001-01-01" not in response.content
+    running.refresh_from_db()
+    assert (running.signed_on, running.first_disbursed_on) == (signed, paid)
+    assert signed is not None and paid is not None
