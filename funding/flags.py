@@ -693,13 +693,20 @@ class FirstDisbursement:
         return self.days_late > 0
 
 
+def first_disbursement_due_on(signed_at: datetime.datetime) -> datetime.date:
+    """The day the first tranche is due: FIRST_DISBURSEMENT_DAYS after the local day the
+    contract was signed (the inbox's task uses it too)."""
+    signed_on = timezone.localtime(signed_at).date()
+    return signed_on + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+
+
 def _first_disbursement(
     signed_at: datetime.datetime | None, paid_on: datetime.date | None, today: datetime.date
 ) -> FirstDisbursement | None:
     if signed_at is None:
         return None
     signed_on = timezone.localtime(signed_at).date()
-    due_on = signed_on + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+    due_on = first_disbursement_due_on(signed_at)
     days_late = max(((paid_on or today) - due_on).days, 0)
     return FirstDisbursement(signed_on, due_on, paid_on, days_late)
 

@@ -195,6 +195,18 @@ def test_a_return_by_the_unit_says_so(client, county, draft):
     assert steps_shown(html)[S.UNIT_REVIEW] == "left"
 
 
+def test_the_units_last_word_is_its_latest_one(client, county, draft):
+    project = demo.advance(county, draft, S.UNIT_REVIEW)
+    unit, applicant = county.users["unit1"], county.users["applicant"]
+    perform(project.pk, "return_by_unit", unit, reason="请补充单位配套承诺。")
+    perform(project.pk, "submit", applicant, commitment=True)
+    perform(project.pk, "recommend_by_unit", unit, opinion="已补充，同意推荐。")
+    html = page(as_user(client, applicant), project)
+    word = re.search(r'data-testid="unit-word">(.*?)</p>', html, re.S).group(1)
+    assert "recommended the application" in word and "已补充，同意推荐。" in word
+    assert "请补充单位配套承诺。" not in word
+
+
 def test_no_setback_once_resubmitted(client, county, draft):
     project = demo.advance(county, draft, S.FORMAL_CHECK)
     perform(project.pk, "return_for_revision", county.users["staff"], reason="补充材料")

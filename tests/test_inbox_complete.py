@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.roles import Role
 from funding.adjustments import request_adjustment
+from funding.models import ExpertAssignment
 from funding.objection_services import decide_objection, lodge_objection
 from funding.states import ProjectStatus as S
 from integrity.models import Gate, Measure, Sanction, Severity, SubjectKind
@@ -316,6 +317,14 @@ def test_an_expert_sees_reviews_due_and_inspections_drawn_for_them(client, count
     page = inbox(client, county.users["expert1"])
     assert overdue(6) in task_row(page, reviewing.title)
     assert overdue(6) in section(page, "my-reviews")
+    # The other reviewers, late as well, are staff's to chase: never named to an expert.
+    others = ExpertAssignment.objects.filter(project=reviewing).exclude(
+        expert=county.users["expert1"]
+    )
+    assert others.exists() and section(page, "late-reviews") == ""
+    late = section(inbox(client, county.users["staff"]), "late-reviews")
+    for assignment in others.select_related("expert"):
+        assert str(assignment.expert) not in page and str(assignment.expert) in late
 
     record_result(draw, running, inspector, "compliant", "账实相符。")
     assert section(inbox(client, inspector), "inbox-inspections") == ""
@@ -340,6 +349,26 @@ def test_an_applicant_sees_their_own_reports_and_tasks_and_nothing_of_others(cli
     assert "Revise and resubmit" in task_row(page, theirs.title)
     assert TODAY.isoformat() in task_row(page, theirs.title)
     assert running.title not in page and section(page, "inbox-reports") == ""
+
+
+# --- the respondent of a misconduct case -------------------------------------------------
+
+
+def test_a_respondent_sees_only_the_cases_concerning_them(client, county):
+    own = new_case(county)  # against applicant2
+    other = new_case(county, respondent_id=county.users["applicant"].id_number)
+    for case in (own, other):
+        step(county, case, "accept")
+        step(county, case, "notify_respondent", reply_by=TODAY + 10 * DAY)
+
+    cases = section(inbox(client, county.users["applicant2"]), "inbox-respondent-cases")
+    assert reverse("respondent-case", args=[own.pk]) in cases
+    assert due_on(TODAY + 10 * DAY) in cases
+    assert reverse("respondent-case", args=[other.pk]) not in cases
+    cases = section(inbox(client, county.users["applicant"]), "inbox-respondent-cases")
+    assert reverse("respondent-case", args=[other.pk]) in cases
+    assert reverse("respondent-case", args=[own.pk]) not in cases
+    assert section(inbox(client, county.users["staff"]), "inbox-respondent-cases") == ""
 
 
 # --- the auditor --------------------------------------------------------------------------

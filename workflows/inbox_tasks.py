@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
@@ -16,6 +15,7 @@ from viewflow.workflow.models import Task
 
 from accounts.roles import Role, has_role
 from funding.contracts import ProjectContract
+from funding.flags import first_disbursement_due_on
 from funding.models import ExpertAssignment
 from funding.notice import notice_over
 from funding.states import ProjectStatus
@@ -102,8 +102,7 @@ def task_due(task, project) -> datetime.date | None:
     if name == "rectify":
         return task.rectify_by
     if name == "first_disbursement":
-        signed = timezone.localtime(task.signed_at or task.created).date()
-        return signed + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+        return first_disbursement_due_on(task.signed_at or task.created)
     return None
 
 

@@ -22,7 +22,6 @@ from funding.states import PRE_CONTRACT_STATES, ProjectStatus
 from integrity.models import SubjectKind
 from integrity.policy import Subject
 from trail.kinds import EventKind
-from trail.services import history_of
 
 # The unit's task is offered by role and organisation (below), not by a Django
 # permission: the organisation is what matters, and no permission row is needed.
@@ -82,17 +81,19 @@ def unit_projects(user, path: str = "") -> Q:
     return rule
 
 
-def unit_section(project: Project) -> dict:
+def unit_section(project: Project, events: list) -> dict:
     """What the project page shows of the unit's review: who is to recommend, and the
-    unit's last word (its recommendation opinion, or the reason it returned the project)."""
+    unit's last word (its recommendation opinion, or the reason it returned the project),
+    found among the trail `events` the page has already read (oldest first)."""
     # Until the contract: from then on the unit's word is history, in the history.
     last = None
     if project.status in UNIT_WORD_SHOWN:
-        last = (
-            history_of(project)
-            .filter(kind=EventKind.PROJECT_TRANSITION, data__transition__in=UNIT_TRANSITIONS)
-            .last()
-        )
+        for event in events:
+            if (
+                event.kind == EventKind.PROJECT_TRANSITION
+                and event.data.get("transition") in UNIT_TRANSITIONS
+            ):
+                last = event
     waiting = project.status == ProjectStatus.UNIT_REVIEW
     shown = waiting or last is not None
     return {

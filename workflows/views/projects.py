@@ -97,7 +97,7 @@ def render_project(
             "can_edit": request.user.pk == project.pi_id and project.status in EDITABLE_STATES,
             "typed": typed or {},
             **acceptance_panel_context(request.user, project, typed or {}),  # panel, audit
-            **unit_section(project),  # the unit's review (承担单位)
+            **unit_section(project, events),  # the unit's review (承担单位)
             **objection_section(project, request.user, typed or {}),  # public notice
             **pool_context(request, project, review_form),  # draw, reviews, summary
             **papers.documents_section(request, project, typed or {}),  # issue 8
