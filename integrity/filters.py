@@ -11,14 +11,14 @@ import datetime
 import unicodedata
 
 import django_filters
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import IsoDateInput
 from accounts.identity import normalise_credit_code, normalise_id_number
-from lists.forms import FilterForm
+from lists.forms import ANY, FilterForm, date_filter, search_filter
 
 from .models import (
     CaseStatus,
@@ -30,9 +30,6 @@ from .models import (
     SubjectKind,
 )
 from .policy import effective_sanctions_q
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-ANY = _("any")
 
 
 def _compact(term: str) -> str:
@@ -94,12 +91,7 @@ def case_search_q(term: str) -> Q:
 
 
 class SanctionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Name, unit, decision number, ID number or credit code"),
-    )
+    q = search_filter(_("Name, unit, decision number, ID number or credit code"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Sanction.Status.choices, empty_label=ANY
     )
@@ -113,26 +105,12 @@ class SanctionFilter(django_filters.FilterSet):
         label=_("Bars the action"), choices=Gate.choices, method="filter_gate", empty_label=ANY
     )
     in_force_on = django_filters.DateFilter(
-        label=_("In force on"), method="filter_in_force", widget=DATE_WIDGET
+        label=_("In force on"), method="filter_in_force", widget=IsoDateInput()
     )
-    recorded_from = django_filters.DateFilter(
-        label=_("Recorded from"),
-        field_name="recorded_at__date",
-        lookup_expr="gte",
-        widget=DATE_WIDGET,
-    )
-    recorded_to = django_filters.DateFilter(
-        label=_("Recorded until"),
-        field_name="recorded_at__date",
-        lookup_expr="lte",
-        widget=DATE_WIDGET,
-    )
-    starts_from = django_filters.DateFilter(
-        label=_("Starting from"), field_name="starts_on", lookup_expr="gte", widget=DATE_WIDGET
-    )
-    starts_to = django_filters.DateFilter(
-        label=_("Starting until"), field_name="starts_on", lookup_expr="lte", widget=DATE_WIDGET
-    )
+    recorded_from = date_filter(_("Recorded from"), "recorded_at__date", "gte")
+    recorded_to = date_filter(_("Recorded until"), "recorded_at__date", "lte")
+    starts_from = date_filter(_("Starting from"), "starts_on", "gte")
+    starts_to = date_filter(_("Starting until"), "starts_on", "lte")
 
     class Meta:
         model = Sanction
@@ -165,12 +143,7 @@ def case_overdue_q(today: datetime.date) -> Q:
 
 
 class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Respondent, unit, case or decision number, ID number or credit code"),
-    )
+    q = search_filter(_("Respondent, unit, case or decision number, ID number or credit code"))
     status = django_filters.ChoiceFilter(
         label=_("Stage"), choices=CaseStatus.choices, empty_label=ANY
     )
@@ -180,12 +153,8 @@ class CaseFilter(django_filters.FilterSet):
     respondent_kind = django_filters.ChoiceFilter(
         label=_("Subject kind"), choices=SubjectKind.choices, empty_label=ANY
     )
-    opened_from = django_filters.DateFilter(
-        label=_("Opened from"), field_name="opened_at__date", lookup_expr="gte", widget=DATE_WIDGET
-    )
-    opened_to = django_filters.DateFilter(
-        label=_("Opened until"), field_name="opened_at__date", lookup_expr="lte", widget=DATE_WIDGET
-    )
+    opened_from = date_filter(_("Opened from"), "opened_at__date", "gte")
+    opened_to = date_filter(_("Opened until"), "opened_at__date", "lte")
     overdue = django_filters.ChoiceFilter(
         label=_("Past the deadline to reply, nothing recorded"),
         choices=[("true", _("yes")), ("false", _("no"))],

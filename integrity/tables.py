@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.identity import mask_id_number
-from lists.columns import DateColumn
+from lists.columns import DateColumn, LocalDateColumn
 from lists.tables import ListTable
 
 from .models import CaseStatus, Measure, MisconductCase, Sanction, SubjectKind
@@ -204,7 +204,7 @@ class CaseTable(ListTable):
         order_by="hearing__reply_by",
     )
     decision_no = tables.Column(verbose_name=gettext_lazy("Decision number"))
-    opened_at = tables.Column(verbose_name=gettext_lazy("Opened"))
+    opened_at = LocalDateColumn(verbose_name=gettext_lazy("Opened"))
 
     class Meta:
         model = MisconductCase
@@ -258,9 +258,3 @@ class CaseTable(ListTable):
 
     def value_status(self, value, record: MisconductCase) -> str:
         return f"{value} · {_('overdue')}" if self._overdue(record) else value
-
-    def render_opened_at(self, value) -> str:
-        return timezone.localtime(value).date().isoformat()
-
-    def value_opened_at(self, value):
-        return timezone.localtime(value).date()

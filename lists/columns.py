@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils import timezone
 
 from .money import yuan
 
@@ -31,3 +32,13 @@ class DateColumn(tables.Column):
 
     def value(self, value):
         return value
+
+
+class LocalDateColumn(tables.Column):
+    """A moment shown and exported as its day in the site's time zone, ISO (2026-11-26)."""
+
+    def render(self, value):
+        return timezone.localdate(value).isoformat()
+
+    def value(self, value):
+        return timezone.localdate(value) if value else ""

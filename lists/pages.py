@@ -7,7 +7,7 @@ run the same filters on the same rows, so an export never holds more than the pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import django_filters
@@ -110,7 +110,7 @@ def _paginate(
         table.page = table.paginator.page(table.paginator.num_pages)
 
 
-def table_values(table: tables.Table) -> tuple[list[str], list[list]]:
+def table_values(table: tables.Table) -> tuple[list[str], Iterator[list]]:
     values = iter(table.as_values())
     headers = next(values)
     return headers, values
@@ -161,11 +161,11 @@ def list_response(
                 % {"cap": number_format(cap, force_grouping=True)},
             )
             return redirect(f"{request.path}?{query.urlencode()}")
-        table = spec.table_class(shown, request=request)
-        RequestConfig(request, paginate=False).configure(table)
-        return export_response(request, spec, table, kind)
     table = spec.table_class(shown, request=request)
+    # The sort only: a page is cut at a fixed size by _paginate, an export is whole.
     RequestConfig(request, paginate=False).configure(table)
+    if kind in EXPORT_FORMATS:
+        return export_response(request, spec, table, kind)
     _paginate(table, request.GET.get("page"), spec.per_page, spec.count_cap)
     query = request.GET.copy()
     query.pop("page", None)

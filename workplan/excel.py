@@ -30,7 +30,7 @@ from funding.upload_limits import (
     check_xlsx_archive,
     too_many_rows,
 )
-from integrity.export import safe_text
+from lists.export import safe_text
 
 from .indicators import BY_CODE, ENTERED_INDICATORS, Indicator, parse_value
 from .models import YEAR_MIN

@@ -12,57 +12,25 @@ import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation
-from funding.models import BudgetAdjustment, Call, Project
+from funding.models import BudgetAdjustment
 from funding.states import BudgetCategory
-from lists.columns import MoneyColumn
-from lists.forms import FilterForm
+from lists.columns import LocalDateColumn, MoneyColumn
+from lists.forms import FilterForm, date_filter, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
 from ..access import fund_trail_projects, sees_every_fund_trail
 from .projects import ANY
-from .vouchers import date_input, offer_fund_trail_choices
+from .vouchers import FundTrailFilter
 
 
-class LocalDateColumn(tables.Column):
-    """A moment shown and exported as its day in the site's time zone, ISO (2026-11-26)."""
-
-    def render(self, value):
-        return timezone.localdate(value).isoformat()
-
-    def value(self, value):
-        return timezone.localdate(value) if value else ""
-
-
-class AdjustmentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Project title or reason"),
-    )
+class AdjustmentFilter(FundTrailFilter):
+    q = search_filter(_("Project title or reason"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=BudgetAdjustment.Status.choices, empty_label=ANY
-    )
-    project = django_filters.ModelChoiceFilter(
-        label=_("Project"), queryset=Project.objects.none(), empty_label=ANY
-    )
-    call = django_filters.ModelChoiceFilter(
-        label=_("Call"),
-        field_name="project__call",
-        queryset=Call.objects.order_by("-opens_on"),
-        empty_label=ANY,
-    )
-    organisation = django_filters.ModelChoiceFilter(
-        label=_("Organisation"),
-        field_name="project__applicant_org",
-        queryset=Organisation.objects.none(),
-        empty_label=ANY,
     )
     category = django_filters.ChoiceFilter(
         label=_("Budget line (from or to)"),
@@ -70,27 +38,13 @@ class AdjustmentFilter(django_filters.FilterSet):
         method="filter_category",
         empty_label=ANY,
     )
-    asked_from = django_filters.DateFilter(
-        label=_("Asked from"),
-        field_name="requested_at__date",
-        lookup_expr="gte",
-        widget=date_input(),
-    )
-    asked_to = django_filters.DateFilter(
-        label=_("Asked up to"),
-        field_name="requested_at__date",
-        lookup_expr="lte",
-        widget=date_input(),
-    )
+    asked_from = date_filter(_("Asked from"), "requested_at__date", "gte")
+    asked_to = date_filter(_("Asked up to"), "requested_at__date", "lte")
 
     class Meta:
         model = BudgetAdjustment
         fields: list[str] = []
         form = FilterForm  # bounded like every form of ours
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        offer_fund_trail_choices(self, BudgetAdjustment)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()

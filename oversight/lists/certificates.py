@@ -17,14 +17,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from lists.forms import FilterForm
+from lists.forms import FilterForm, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
 from ..access import application_withheld_from, projects_visible_to
 from ..models import Certificate
 from .adjustments import LocalDateColumn
-from .projects import ANY, _sees_all, _year_choices
+from .projects import ANY, _sees_all, _year_choices, organisations_seen_by
 
 VALID, REVOKED, PENDING = "valid", "revoked", "pending"
 STATE_CHOICES = [
@@ -40,12 +40,7 @@ STATUS_OF_STATE = {
 
 
 class CertificateFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Serial number or project title"),
-    )
+    q = search_filter(_("Serial number or project title"))
     state = django_filters.ChoiceFilter(
         label=_("State"), choices=STATE_CHOICES, method="filter_state", empty_label=ANY
     )
@@ -69,11 +64,7 @@ class CertificateFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.request.user
-        if not _sees_all(user):  # only the organisations of projects the user sees
-            self.filters["organisation"].queryset = Organisation.objects.filter(
-                pk__in=projects_visible_to(user).values("applicant_org_id")
-            ).order_by("name")
+        self.filters["organisation"].queryset = organisations_seen_by(self.request.user)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()

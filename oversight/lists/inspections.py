@@ -30,7 +30,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +37,8 @@ from accounts.roles import Role, has_role
 from accounts.text import BoundedFormMixin
 from funding.models import Project
 from integrity.views.feedback import FAILED, attempt
-from lists.forms import FilterForm
+from lists.columns import LocalDateColumn
+from lists.forms import FilterForm, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
@@ -113,12 +113,7 @@ def _inspectors_drawn():
 
 
 class InspectionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Seed, a project drawn or an inspector's name"),
-    )
+    q = search_filter(_("Seed, a project drawn or an inspector's name"))
     year = django_filters.ChoiceFilter(
         label=_("Year drawn"), choices=_year_choices, field_name="drawn_at__year", empty_label=ANY
     )
@@ -160,7 +155,7 @@ def _joined(names) -> str:
 
 
 class InspectionTable(ListTable):
-    drawn_at = tables.Column(
+    drawn_at = LocalDateColumn(
         verbose_name=_("Date"), linkify=lambda record: reverse("inspection", args=[record.pk])
     )
     seed = tables.Column(verbose_name=_("Seed"), attrs={"td": {"class": "hash"}})
@@ -193,12 +188,6 @@ class InspectionTable(ListTable):
         attrs = {"class": "list", "data-testid": "inspections"}
         row_attrs = {"data-draw": lambda record: record.pk}
         empty_text = _("No draw matches.")
-
-    def render_drawn_at(self, value) -> str:
-        return timezone.localtime(value).date().isoformat()
-
-    def value_drawn_at(self, value):
-        return timezone.localtime(value).date()
 
     def render_projects(self, record: InspectionDraw) -> str:
         return _joined(p.title for p in record.projects.all())

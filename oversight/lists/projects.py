@@ -20,14 +20,13 @@ from accounts.roles import Role, has_role
 from funding.models import Call, Project
 from funding.states import ProjectStatus
 from lists.columns import DateColumn, MoneyColumn
-from lists.forms import FilterForm
+from lists.forms import ANY, FilterForm, search_filter
 from lists.money import yuan
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
 from ..access import application_withheld_from, projects_visible_to
 
-ANY = _("any")
 # Running projects past their end date that have not asked for acceptance.
 RUNNING = (ProjectStatus.CONTRACTED, ProjectStatus.IN_PROGRESS)
 
@@ -42,12 +41,7 @@ def _year_choices():
 
 
 class ProjectFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Title, field, organisation or principal investigator"),
-    )
+    q = search_filter(_("Title, field, organisation or principal investigator"))
     status = django_filters.ChoiceFilter(
         label=_("State"), choices=ProjectStatus.choices, empty_label=ANY
     )
@@ -96,11 +90,8 @@ class ProjectFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = getattr(self.request, "user", None)
-        # Only organisations the user may see projects of are offered to choose from.
-        if user is not None and not _sees_all(user):
-            self.filters["organisation"].queryset = Organisation.objects.filter(
-                pk__in=projects_visible_to(user).values("applicant_org_id")
-            ).order_by("name")
+        if user is not None:
+            self.filters["organisation"].queryset = organisations_seen_by(user)
 
     @property
     def qs(self):
@@ -129,6 +120,15 @@ class ProjectFilter(django_filters.FilterSet):
 
 def _sees_all(user) -> bool:
     return any(has_role(user, role) for role in (Role.STAFF, Role.LEADER, Role.INTEGRITY))
+
+
+def organisations_seen_by(user) -> QuerySet[Organisation]:
+    """The organisations offered to filter by: only those the user sees projects of."""
+    if _sees_all(user):  # every organisation, no semi-join
+        return Organisation.objects.order_by("name")
+    return Organisation.objects.filter(
+        pk__in=projects_visible_to(user).values("applicant_org_id")
+    ).order_by("name")
 
 
 class ProjectTable(ListTable):

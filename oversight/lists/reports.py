@@ -13,10 +13,10 @@ import django_tables2 as tables
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lists.forms import FilterForm
+from lists.columns import LocalDateColumn
+from lists.forms import FilterForm, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
@@ -36,12 +36,7 @@ def words_q(term: str) -> Q:
 
 
 class ReportFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Words of the title, the abstract or the keywords"),
-    )
+    q = search_filter(_("Words of the title, the abstract or the keywords"))
     year = django_filters.ChoiceFilter(
         label=_("Year filed"), choices=_year_choices, field_name="filed_at__year", empty_label=ANY
     )
@@ -81,7 +76,7 @@ class ReportTable(ListTable):
     field = tables.Column(verbose_name=_("Field"), accessor="project__field", orderable=False)
     keywords = tables.Column(verbose_name=_("Keywords"), orderable=False)
     abstract = tables.Column(verbose_name=_("Abstract"), orderable=False)
-    filed_at = tables.Column(verbose_name=_("Filed on"))
+    filed_at = LocalDateColumn(verbose_name=_("Filed on"))
 
     class Meta:
         model = TechReport
@@ -96,12 +91,6 @@ class ReportTable(ListTable):
 
     def value_abstract(self, value) -> str:
         return value  # the whole abstract in the export
-
-    def render_filed_at(self, value) -> str:
-        return timezone.localtime(value).date().isoformat()
-
-    def value_filed_at(self, value):
-        return timezone.localtime(value).date()
 
 
 REPORTS = ListSpec(

@@ -30,7 +30,7 @@ from funding.flags import is_vague_payee
 from funding.models import Call, Expenditure, Project, TeamMember
 from funding.states import BudgetCategory
 from lists.columns import DateColumn, MoneyColumn
-from lists.forms import FilterForm
+from lists.forms import FilterForm, date_filter, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
@@ -157,17 +157,12 @@ def flags_of(record: Expenditure) -> list[str]:
 # --- the list ----------------------------------------------------------------------------
 
 
-def date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+class FundTrailFilter(django_filters.FilterSet):
+    """The filters the vouchers' and adjustments' lists share: a search (each list says
+    what it searches by declaring its own `q`, which keeps this first place), then the
+    project, call and organisation among the fund trails the user reads."""
 
-
-class VoucherFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"),
-        method="filter_search",
-        max_length=100,
-        help_text=_("Voucher number, payee or project title"),
-    )
+    q = search_filter("")
     project = django_filters.ModelChoiceFilter(
         label=_("Project"), queryset=Project.objects.none(), empty_label=ANY
     )
@@ -183,15 +178,19 @@ class VoucherFilter(django_filters.FilterSet):
         queryset=Organisation.objects.none(),
         empty_label=ANY,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_fund_trail_choices(self, self._meta.model)
+
+
+class VoucherFilter(FundTrailFilter):
+    q = search_filter(_("Voucher number, payee or project title"))
     category = django_filters.ChoiceFilter(
         label=_("Category"), choices=BudgetCategory.choices, empty_label=ANY
     )
-    spent_from = django_filters.DateFilter(
-        label=_("Paid from"), field_name="spent_on", lookup_expr="gte", widget=date_input()
-    )
-    spent_to = django_filters.DateFilter(
-        label=_("Paid up to"), field_name="spent_on", lookup_expr="lte", widget=date_input()
-    )
+    spent_from = date_filter(_("Paid from"), "spent_on", "gte")
+    spent_to = date_filter(_("Paid up to"), "spent_on", "lte")
     amount_min = django_filters.NumberFilter(
         label=_("Amount from (yuan)"),
         field_name="amount",
@@ -214,10 +213,6 @@ class VoucherFilter(django_filters.FilterSet):
         model = Expenditure
         fields: list[str] = []
         form = FilterForm  # bounded like every form of ours
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        offer_fund_trail_choices(self, Expenditure)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()
