@@ -1,11 +1,16 @@
-"""Reading a list's exports in tests: the workbook's and the CSV's rows."""
+"""Shared by the list tests: reading a list's exports (the workbook's and the CSV's rows),
+counting a page's statements, copying a project into many."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
+
+from funding.models import Project
 
 
 def xlsx_rows(response) -> list[list]:
@@ -25,3 +30,18 @@ def csv_rows(response) -> list[list[str]]:
 def column(rows: list[list], header: str) -> list:
     index = rows[0].index(header)
     return [row[index] for row in rows[1:]]
+
+
+def statements(client, url: str) -> int:
+    """The SQL statements the page at `url` makes; it must answer."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def copies(model: Project, n: int, **fields) -> list[Project]:
+    """`n` copies of a project, titled after it with a number, with `fields` changed."""
+    values = Project.objects.filter(pk=model.pk).values().get()
+    del values["id"]
+    made = [Project(**{**values, "title": f"{model.title}-{i:03d}", **fields}) for i in range(n)]
+    return Project.objects.bulk_create(made)

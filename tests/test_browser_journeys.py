@@ -40,6 +40,9 @@ def filed_projects(county) -> None:
 def test_staff_filter_sort_and_export_the_project_list(live_server, browser_page):
     county = demo.create_county()
     filed_projects(county)
+    # One the search must leave out, so that the three rows are the filter's doing.
+    other = demo.draft_project(county, "applicant2", "智能装备控制器", "200000")
+    demo.advance(county, other, S.SUBMITTED)
     page = browser_page
     sign_in(page, live_server.url, "staff")
     page.goto(f"{live_server.url}/projects/")
@@ -47,6 +50,7 @@ def test_staff_filter_sort_and_export_the_project_list(live_server, browser_page
     with page.expect_navigation():
         page.click("[data-testid=filters] button[type=submit]")
     assert page.locator("table[data-testid=projects] tbody tr").count() == 3
+    assert "智能装备控制器" not in page.inner_text("table[data-testid=projects]")
     # Sort by the requested amount: a click on its header, the largest last.
     with page.expect_navigation():
         page.click("table[data-testid=projects] th.amount >> nth=0 >> a")

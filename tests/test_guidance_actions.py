@@ -157,7 +157,11 @@ def test_along_the_main_path_every_action_offered_goes_through(client, county, d
 def test_a_small_projects_acceptance_offers_only_what_goes_through(client, county, amount):
     project = demo.draft_project(county, "applicant", f"{amount}元项目", amount)
     project = demo.advance(county, project, S.ACCEPTANCE_REQUESTED)
-    assert refused_offers(client, county, project) == {}
+    tried: set[str] = set()
+    assert refused_offers(client, county, project, tried) == {}
+    # Something was offered and tried: the small one may be accepted by filing, the other not.
+    assert {"appoint_audit", "start_acceptance"} <= tried
+    assert ("accept_by_filing" in tried) == (amount == "50000")
 
 
 def test_the_conclusion_waits_for_the_panel_and_its_votes(client, county, draft):

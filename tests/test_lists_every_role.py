@@ -23,6 +23,9 @@ LISTS = [
 ]
 
 
+TYPES = {"xlsx": "application/vnd.openxmlformats", "csv": "text/csv"}
+
+
 @pytest.fixture
 def demo_county():
     call_command("load_demo", verbosity=0)
@@ -33,18 +36,27 @@ def demo_county():
 )
 def test_every_list_answers_every_role(client, demo_county, username):
     client.force_login(User.objects.get(username=username))
+    answered = []
     for url in LISTS:
         page = client.get(url)
         assert page.status_code in (200, 403), (url, page.status_code)
         if page.status_code == 403:
             continue
+        answered.append(url)
+        assert 'data-testid="counts"' in page.content.decode(), url
         for kind in ("xlsx", "csv"):
             export = client.get(f"{url}?export={kind}")
             assert export.status_code == 200, (url, kind, export.status_code)
+            assert export["Content-Type"].startswith(TYPES[kind]), (url, kind)
+    # Refusing every list would pass the loop above: each role reads the public ones at least.
+    assert {"/calls/", "/inspections/", "/reports/"} <= set(answered), answered
 
 
 def test_staff_lists_of_the_demo_are_not_empty(client, demo_county):
     client.force_login(User.objects.get(username="staff"))
+    client.cookies["django_language"] = "en"
     for url in ["/projects/", "/calls/", "/vouchers/", "/certificates/"]:
         assert 'data-testid="counts"' in client.get(url).content.decode()
+        # The counts are there for an empty list too: say it has rows.
+        assert "Showing 1–" in client.get(url).content.decode(), url
         assert "export=xlsx" in client.get(url).content.decode(), url

@@ -8,15 +8,13 @@ import io
 import zipfile
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.identity import mask_id_number
 from integrity.models import CaseStatus, MisconductCase, RespondentHearing, Sanction, SubjectKind
 from integrity.services import record_sanction
-from tests.lists_support import column, csv_rows, xlsx_rows
+from tests.lists_support import column, csv_rows, statements, xlsx_rows
 from tests.pages_support import text
 from workflows import demo
 
@@ -36,12 +34,6 @@ def officer(client, county):
     client.force_login(county.users["integrity"])
     client.cookies["django_language"] = "en"
     return client
-
-
-def statements(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
-    return len(captured.captured_queries)
 
 
 def raw_text(response) -> str:
@@ -345,6 +337,8 @@ def test_a_bad_case_filter_says_so_and_shows_no_rows(officer, county, cases, que
     assert response.status_code == 200
     page = text(response)
     assert "Correct the filters above" in page and 'data-testid="cases"' not in page
+    # The decided case is a row of the unfiltered list, and of no box beside it.
+    assert "陈某" not in page and "陈某" in text(officer.get(CASES))
     for kind in ("xlsx", "csv"):
         assert officer.get(f"{CASES}?{query}&export={kind}").status_code == 302
 

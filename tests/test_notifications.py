@@ -580,7 +580,9 @@ def test_a_notice_whose_message_is_gone_still_shows(county):
     assert notification.title == "Notification" and notification.body == ""
 
 
-def test_a_veto_override_goes_to_leadership_and_its_approval_back_to_who_asked(county, committing):
+def test_a_veto_override_goes_to_leadership_and_its_approval_back_to_who_asked(
+    client, county, committing
+):
     from integrity.models import Gate
     from integrity.overrides import approve_override, request_override
     from tests.test_veto_override import blocking, overridable_sanction
@@ -598,12 +600,17 @@ def test_a_veto_override_goes_to_leadership_and_its_approval_back_to_who_asked(c
     assert "县政府专题会议决定继续实施" in asked.body and asked.link == reverse(
         "project", args=[project.pk]
     )
+    # The leader reads it where a notice is read, and it opens on the project.
+    client.force_login(county.users["leader"])
+    assert "县政府专题会议决定继续实施" in client.get(reverse("notifications")).content.decode()
+    opened = client.get(reverse("notification-open", args=[asked.pk]))
+    assert opened.status_code == 302 and opened.url == asked.link
     with committing():
         approve_override(override, project, county.users["leader"])
     assert told(message="override_approved") == [("override_approved", "staff")]
 
 
-def test_a_proposed_case_goes_to_the_integrity_officer(county, committing, settings):
+def test_a_proposed_case_goes_to_the_integrity_officer(client, county, committing, settings):
     from oversight.overdue import months_before, propose_overdue_acceptance_cases
 
     project = demo.advance(
@@ -618,3 +625,8 @@ def test_a_proposed_case_goes_to_the_integrity_officer(county, committing, setti
     assert told() == [("case_proposed", "integrity")]
     notice = Notification.objects.get(message="case_proposed")
     assert notice.link.startswith("/integrity/cases/")
+    # The officer opens it onto a page of theirs that answers.
+    client.force_login(county.users["integrity"])
+    opened = client.get(reverse("notification-open", args=[notice.pk]))
+    assert opened.status_code == 302 and opened.url == notice.link
+    assert client.get(opened.url).status_code == 200
