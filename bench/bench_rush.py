@@ -8,7 +8,9 @@ required papers, the veto). Then N clients at once (threads of this script), rel
 together, each: the sign-in page, the sign-in (Argon2id, as in production; PBKDF2 hashes
 with --legacy-hashes), their project's page, and the submit action through the page
 (POST /projects/<id>/do/submit/ with the commitment ticked and the CSRF token). Every
-request has a client timeout of 30 s.
+request has a client timeout of 30 s. With `--spread S` the applicants arrive evenly over
+S seconds instead of at one instant (a deadline's last minute rather than its last
+second).
 
 Reported: the wall time for all (target: within 90 s), errors, client time-outs,
 submission latency and whole-journey latency (median, p95, max), the server's CPU time
@@ -32,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 
 from machine import cpu_model  # bench/ is this script's directory
 from server_support import ROOT, RUSH_DOCUMENTS, Client, Server, prepare, run_together, summary
@@ -48,6 +51,12 @@ def _parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="default: the config's")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which the applicants arrive, evenly (0: all at the same instant)",
+    )
+    parser.add_argument(
         "--legacy-hashes",
         action="store_true",
         help="PBKDF2 hashes, re-made with Argon2id at sign-in (the first rush after the change)",
@@ -55,10 +64,14 @@ def _parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def one_applicant(url: str, username: str, project: int, barrier, out: dict) -> None:
-    """Sign in, open the project, submit it with the commitment, as the page does."""
+def one_applicant(
+    url: str, username: str, project: int, barrier, out: dict, arrivals: dict | None = None
+) -> None:
+    """Sign in, open the project, submit it with the commitment, as the page does; with
+    `arrivals`, wait that many seconds after the start before beginning."""
     client = Client(url)
     barrier.wait()
+    time.sleep((arrivals or {}).get(username, 0.0))
     started = time.perf_counter()
     if client.sign_in(username) and client.timed("page", "GET", f"/projects/{project}/") == 200:
         client.timed(
@@ -72,10 +85,12 @@ def one_applicant(url: str, username: str, project: int, barrier, out: dict) -> 
     out[username] = (client.timings, journey)
 
 
-def run_rush(url: str, accounts: list[tuple[str, int]]) -> dict:
-    """All applicants at once against the server at `url`; what the clients saw."""
+def run_rush(url: str, accounts: list[tuple[str, int]], spread: float = 0.0) -> dict:
+    """The applicants against the server at `url`, all at once or arriving evenly over
+    `spread` seconds; what the clients saw."""
     out: dict[str, tuple[list, float]] = {}
-    wall = run_together(one_applicant, url, accounts, out)
+    arrivals = {name: i * spread / len(accounts) for i, (name, _) in enumerate(accounts)}
+    wall = run_together(partial(one_applicant, arrivals=arrivals), url, accounts, out)
     records = [record for timings, _ in out.values() for record in timings]
     timeouts = [r for r in records if r[2] == "timeout"]
     errors = [r for r in records if r[2] != "timeout" and r[2] != EXPECTED[r[0]]]
@@ -163,7 +178,8 @@ def main(argv=None) -> int:
             server.wait_ready()
             cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
             clients_before = time.process_time()
-            result = run_rush(server.url, accounts)
+            result = run_rush(server.url, accounts, args.spread)
+            result["spread_s"] = args.spread
             result["server_cpu_s"] = round(server.cpu_seconds() - cpu_before, 2)
             # The clients' threads share the CPUs with the server here (not in production).
             result["clients_cpu_s"] = round(time.process_time() - clients_before, 2)
@@ -176,9 +192,9 @@ def main(argv=None) -> int:
         vendor = database.vendor
     sub = result["submit"]
     print(
-        f"{args.users} applicants: all {result['wall_s']} s; submit median "
-        f"{sub.get('median_s')} p95 {sub.get('p95_s')} max {sub.get('max_s')} s; journey "
-        f"p95 {result['journey'].get('p95_s')} s; errors {result['errors']} "
+        f"{args.users} applicants arriving over {args.spread} s: all {result['wall_s']} s; "
+        f"submit median {sub.get('median_s')} p95 {sub.get('p95_s')} max {sub.get('max_s')} s; "
+        f"journey p95 {result['journey'].get('p95_s')} s; errors {result['errors']} "
         f"{result['error_statuses']}; timeouts {result['timeouts']} "
         f"{result['timeout_kinds']}; trail intact {result['trail']['trail_intact']}; "
         f"one submit each {result['trail']['one_submit_each']}; server CPU "
