@@ -12,9 +12,10 @@ row is locked: a slow or hostile file never holds up the project's other actions
 6). Only then are a clean file's entries written under the lock, all or nothing.
 
 At 100,000 rows (issue 10) the file is streamed, never held whole; each clean row is kept
-as a tuple, and the database skips the keys it holds already: on PostgreSQL the rows are
-copied into a temporary table (COPY) and inserted where their key is not there yet,
-elsewhere one INSERT OR IGNORE is run over each batch of rows.
+as a tuple of text, as it is stored and hashed, and the database skips the keys it holds
+already: on PostgreSQL the rows are copied (COPY) into the table when the project has no
+imported entry yet, else into a temporary table and inserted where their key is not there
+yet; elsewhere one INSERT OR IGNORE is run over each batch of rows.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ METHODS = {
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 PROGRESS_EVERY = 500  # rows between two progress reports
 QUOTED = 40  # characters of a bad value repeated in its row's message
-# The columns read, in a row's order; a clean row is kept as a tuple of these and its key.
+# The columns read, in a row's order; a clean row is kept as a tuple of these and its key,
+# all text as stored and hashed: the date as YYYY-MM-DD, the amount with two decimals.
 COLUMNS = ("voucher_no", "spent_on", "category", "payee", "method", "amount")
 ENTRY = (*COLUMNS, "import_key")
 BATCH = 5000  # rows written at a time
@@ -78,7 +80,10 @@ BATCH = 5000  # rows written at a time
 # At most 12 digits either way: an unbounded run of ",999" groups overflowed Decimal's
 # 28 digits in quantize (InvalidOperation, a server error).
 PLAIN_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,3}|[0-9]{1,12})(?:\.[0-9]{1,2})?")
+# An amount written as it is stored (1234.50): its text is kept, no Decimal made of it.
+STORED_AMOUNT = re.compile(r"[1-9][0-9]{0,11}\.[0-9]{2}")
 CENT = Decimal("0.01")
+TAB = "\t"
 
 
 @dataclass
@@ -171,11 +176,14 @@ class RowReader:
         self.width = max(self.at) + 1
         self.cells = itemgetter(*self.at)
         self.maximum = min(amount_max(), COLUMN_MAX)
+        # An amount written as stored, shorter than this, has fewer whole digits than the
+        # maximum: it is below it.
+        self.below_maximum = len(str(int(self.maximum))) + 3
         self.voucher_chars = Expenditure._meta.get_field("voucher_no").max_length
         self.payee_chars = Expenditure._meta.get_field("payee").max_length
         # The key of each entry's first occurrence, and how many times it came.
         self.seen: dict[str, int] = {}
-        self.days: dict[str, datetime.date | bool] = {}
+        self.days: dict[str, str | bool] = {}
 
     def __call__(self, row: list[str]) -> tuple[tuple | None, list[str] | tuple]:
         if len(row) < self.width:
@@ -188,41 +196,48 @@ class RowReader:
             problems += _nul_elsewhere(row, self.columns)
             if problems:
                 return None, problems
-            values = tuple(entry[key] for key in COLUMNS)
+            values = tuple(str(entry[key]) for key in COLUMNS)
         return (*values, self._key(values)), ()
 
     def _at_once(self, row: list[str]) -> tuple | None:
         """The row's values if it is clean and plainly written, else None."""
+        if CONTROL.search("".join(row)):
+            return None  # perhaps a NUL in a column not imported: said so row by row
         voucher_no, spent_on, category, payee, method, amount = self.cells(row)
-        if CONTROL.search(voucher_no + spent_on + category + payee + method + amount):
-            return None
-        if len(row) > len(self.at) and "\x00" in "".join(row):
-            return None  # perhaps in a column not imported: said so row by row
         if not (0 < len(voucher_no) <= self.voucher_chars and 0 < len(payee) <= self.payee_chars):
             return None
         category, method = CATEGORIES.get(category), METHODS.get(method)
-        if category is None or method is None or PLAIN_AMOUNT.fullmatch(amount) is None:
+        if category is None or method is None:
             return None
         day = self.days.get(spent_on)
         if day is None:
             day = self.days[spent_on] = self._day(spent_on)
-        value = Decimal(amount.replace(",", "")).quantize(CENT)
-        if not day or not 0 < value <= self.maximum:
+        if len(amount) >= self.below_maximum or STORED_AMOUNT.fullmatch(amount) is None:
+            amount = self._amount(amount)
+        if not day or not amount:
             return None
-        return voucher_no, day, category, payee, method, value
+        return voucher_no, day, category, payee, method, amount
 
-    def _day(self, text: str) -> datetime.date | bool:
-        """A date of the past (a ledger has a few hundred: each is read once), or False."""
+    def _day(self, text: str) -> str | bool:
+        """A date of the past as stored (a ledger has a few hundred: each is read once), or
+        False."""
         try:
             day = datetime.date.fromisoformat(text.replace("/", "-"))
         except ValueError:
             return False
-        return day <= self.today and day
+        return day <= self.today and day.isoformat()
+
+    def _amount(self, text: str) -> str | None:
+        """A plainly written amount other than as stored (1,234.5), as stored; or None."""
+        if PLAIN_AMOUNT.fullmatch(text) is None:
+            return None
+        value = Decimal(text.replace(",", "")).quantize(CENT)
+        return str(value) if 0 < value <= self.maximum else None
 
     def _key(self, values: tuple) -> str:
         """The entry's key: its content and its place among identical rows, so that
         importing the same export again adds nothing."""
-        first = _key(values, 1)
+        first = sha256(f"{'|'.join(values)}|1".encode()).hexdigest()  # _key(values, 1)
         n = self.seen.get(first, 0) + 1
         self.seen[first] = n  # the first key string is kept anyway, with its entry
         return first if n == 1 else _key(values, n)
@@ -314,25 +329,14 @@ def _copy_new(project: Project, entries: list[tuple]) -> int:
 
 def _copy_text(entries: list[tuple], prefix: str = "") -> Iterable[bytes]:
     """The entries in COPY's text format (each line after `prefix`), BATCH rows at a time:
-    one string per batch rather than a call per row and value. A clean entry holds no
-    control character (CONTROL), so a backslash is all there is to escape; the category
-    and method are our own words, the key is hexadecimal."""
+    one string per batch, joined without a Python step per value. A clean entry holds no
+    control character (CONTROL), so a backslash is all there is to escape."""
+    between = "\n" + prefix
     for batch in _batches(entries, BATCH):
-        text = "".join(
-            f"{prefix}{voucher_no}\t{spent_on}\t{category}\t{payee}\t{method}\t{amount}\t{key}\n"
-            for voucher_no, spent_on, category, payee, method, amount, key in batch
-        )
-        if "\\" in text:  # rare: escape the two free-text columns, row by row
-            text = "".join(
-                f"{prefix}{_copy_escaped(voucher_no)}\t{spent_on}\t{category}\t"
-                f"{_copy_escaped(payee)}\t{method}\t{amount}\t{key}\n"
-                for voucher_no, spent_on, category, payee, method, amount, key in batch
-            )
+        text = f"{prefix}{between.join(map(TAB.join, batch))}\n"
+        if "\\" in text:  # rare: in a voucher number or a payee
+            text = text.replace("\\", "\\\\")
         yield text.encode()
-
-
-def _copy_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\")
 
 
 def _insert_new(project: Project, entries: list[tuple]) -> int:
@@ -360,11 +364,11 @@ def _db_values(project_id: int, entry: tuple) -> tuple:
     return (
         project_id,
         voucher_no,
-        ops.adapt_datefield_value(spent_on),
+        spent_on,
         category,
         payee,
         method,
-        ops.adapt_decimalfield_value(amount, 14, 2),
+        ops.adapt_decimalfield_value(Decimal(amount), 14, 2),
         key,
     )
 
@@ -467,12 +471,7 @@ def _quoted(value: str) -> str:
     return value if len(value) <= QUOTED else value[:QUOTED] + "…"
 
 
-def _key(values: tuple, occurrence: int) -> str:
+def _key(values: tuple[str, ...], occurrence: int) -> str:
     """voucher_no|spent_on|category|payee|method|amount|occurrence, hashed (as ever: the
-    keys of earlier imports must come out the same). str() and a join rather than an
-    f-string: a date's and a Decimal's __format__ cost a third of the key's time."""
-    voucher_no, spent_on, category, payee, method, amount = values[:6]
-    text = "|".join(
-        (voucher_no, str(spent_on), category, payee, method, str(amount), str(occurrence))
-    )
-    return sha256(text.encode()).hexdigest()
+    keys of earlier imports must come out the same), the values as stored (COLUMNS)."""
+    return sha256(f"{'|'.join(values[:6])}|{occurrence}".encode()).hexdigest()

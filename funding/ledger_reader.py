@@ -83,16 +83,17 @@ class LedgerRows:
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         deadline, limits, seen = Deadline(self.limits.seconds), self.limits, 0
-        longest, clock = limits.max_cell_chars, time.monotonic
+        longest, clock, most = limits.max_cell_chars, time.monotonic, limits.max_rows + 1
         for number, cells in enumerate(self._values, start=1):
             if clock() > deadline.ends:
                 deadline.check()
-            if cells and max(map(len, cells)) > longest:
+            chars = len("".join(cells))  # all the cells: one call rather than one a cell
+            if chars > longest and max(map(len, cells)) > longest:
                 raise cell_too_long(number, limits)
-            if not any(cells):
+            if not chars:
                 continue
             seen += 1
-            if seen > limits.max_rows + 1:  # the header is not counted
+            if seen > most:  # the header is not counted
                 raise too_many_rows(limits)
             yield number, cells
 
@@ -156,7 +157,9 @@ def _csv_values(text: IO[str], limits: UploadLimits) -> Iterator[list[str]]:
     try:
         for row in csv.reader(text):
             number += 1
-            yield [cell.strip() for cell in row[:MAX_COLUMNS]]
+            if len(row) > MAX_COLUMNS:
+                row = row[:MAX_COLUMNS]
+            yield [cell.strip() for cell in row]
     except csv.Error as error:
         # The csv module's own bound (csv.field_size_limit, 128 KiB) or a broken quote.
         if "field larger than field limit" in str(error):

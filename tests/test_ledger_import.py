@@ -293,6 +293,35 @@ def test_the_entries_of_an_earlier_import_keep_their_keys(running):
     assert (result.imported, result.already_there) == (1, 1)
 
 
+def test_an_amount_as_stored_or_written_otherwise_is_one_entry_held_to_the_maximum(
+    running, settings
+):
+    """An amount written as stored (4999.50) is kept as written, without a Decimal made of
+    it: the same entry as 4,999.5, and held to AMOUNT_MAX all the same."""
+    settings.AMOUNT_MAX = "5000"
+    day = DAY.replace("-", "/")
+    first = import_ledger(
+        running,
+        running.pi,
+        (HEADER + f"JZ-01,{DAY},业务费,某中心,转账,4999.50\n").encode(),
+        "a.csv",
+    )
+    assert (first.imported, first.errors) == (1, [])
+    again = (
+        HEADER
+        + f'JZ-01,{day},业务费,某中心,转账,"4,999.5"\nJZ-02,{DAY},业务费,某中心,转账,999.99\n'
+    )
+    second = import_ledger(running, running.pi, again.encode(), "b.csv")
+    assert (second.imported, second.already_there, second.errors) == (1, 1, [])
+    assert str(running.expenditures.get(voucher_no="JZ-02").amount) == "999.99"
+    over = (
+        HEADER + f"JZ-03,{DAY},业务费,某中心,转账,5000.01\nJZ-04,{DAY},业务费,某中心,转账,5000.00\n"
+    )
+    refused = import_ledger(running, running.pi, over.encode(), "c.csv")
+    assert len(refused.errors) == 1 and refused.errors[0].startswith(("Row 2", "第2行"))
+    assert running.expenditures.count() == 2
+
+
 def test_rows_written_in_batches_are_imported_once(running, monkeypatch):
     import funding.ledger_import
 
