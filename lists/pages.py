@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
+from django_tables2.rows import BoundRows
 
 from .export import CSV, XLSX, csv_chunks, workbook_bytes
 
@@ -45,6 +47,40 @@ class ListSpec:
     count_cap: int | None = None
 
 
+class KeysFirstPaginator(Paginator):
+    """Reads a page in two steps: the keys of its rows (the filters and the order, with
+    only the joins they need), then those rows with everything they show. A page whose
+    order is not read from an index, or that skips many rows, otherwise joins every row it
+    sorts or skips to the tables it shows (the adjustments by date: 35 ms for 3,700;
+    /projects/?page=2000: 59 ms against 11 ms for its keys; issue 10). The same rows in
+    the same order (rows equal in the order asked for come in no set order, as before);
+    lists whose rows are not a plain queryset are read in one step."""
+
+    def page(self, number):
+        rows = self.object_list
+        rows_qs = _queryset_of(rows)
+        if not isinstance(rows, BoundRows) or rows_qs is None or not _keys_first(rows_qs):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(rows_qs.values_list("pk", flat=True)[bottom:top])
+        found = {record.pk: record for record in rows_qs.filter(pk__in=keys)} if keys else {}
+        shown = [found[key] for key in keys if key in found]
+        page_rows = BoundRows(data=shown, table=rows.table, pinned_data=rows.pinned_data)
+        return self._get_page(page_rows, number, self)
+
+
+def _keys_first(rows: QuerySet) -> bool:
+    """Whether a page of `rows` can be read by its keys: model instances, not DISTINCT or
+    a UNION (whose keys could not be sliced alone), not already sliced."""
+    query = rows.query
+    models = issubclass(rows._iterable_class, ModelIterable)  # not values() or values_list()
+    return models and not (query.distinct or query.combinator or query.is_sliced or query.extra)
+
+
 class AtLeast(int):
     """A count known only to be at least this much: shown as "10000+"."""
 
@@ -52,7 +88,7 @@ class AtLeast(int):
         return f"{number_format(int(self))}+"
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(KeysFirstPaginator):
     """Counts no further than `cap` rows (a COUNT over a subquery with a LIMIT): past it
     the count and the number of pages are AtLeast values and the pages stop there."""
 
@@ -101,9 +137,12 @@ def _paginate(
     table: tables.Table, page: str | None, per_page: int, count_cap: int | None = None
 ) -> None:
     # A fixed page size: the address cannot ask for a million rows at once.
-    capped = {} if count_cap is None else {"paginator_class": CappedPaginator, "cap": count_cap}
+    if count_cap is None:
+        paginator = {"paginator_class": KeysFirstPaginator}
+    else:
+        paginator = {"paginator_class": CappedPaginator, "cap": count_cap}
     try:
-        table.paginate(page=page or 1, per_page=per_page, **capped)
+        table.paginate(page=page or 1, per_page=per_page, **paginator)
     except PageNotAnInteger:
         table.page = table.paginator.page(1)
     except EmptyPage:

@@ -20,7 +20,7 @@ from accounts.roles import Role, has_role
 from funding.models import Call, Project
 from funding.states import ProjectStatus
 from lists.columns import DateColumn, MoneyColumn
-from lists.forms import ANY, FilterForm, search_filter
+from lists.forms import ANY, FilterForm, contains_q, search_filter
 from lists.money import yuan
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
@@ -106,16 +106,28 @@ class ProjectFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(
-            Q(title__icontains=term)
-            | Q(field__icontains=term)
-            | Q(applicant_org__name__icontains=term)
-            | Q(pi__real_name__icontains=term)
-        )
+        return queryset.filter(pk__in=projects_matching(term))
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         late = overdue_q(timezone.localdate())
         return queryset.filter(late) if value == "true" else queryset.exclude(late)
+
+
+def projects_matching(term: str) -> QuerySet:
+    """The keys of the projects whose title, field, organisation or principal investigator
+    holds `term`: one select per table, the projects' served by trigram indexes on
+    PostgreSQL (funding migration 0017), the organisations and people (a few hundred, a
+    few thousand) read whole. The OR of the four across the joins upper-cased all four
+    columns of every project (100 ms at 100,000; issue 10)."""
+    projects = Project.objects.order_by()
+    return (
+        projects.filter(contains_q("title", term) | contains_q("field", term))
+        .values("pk")
+        .union(
+            projects.filter(contains_q("applicant_org__name", term)).values("pk"),
+            projects.filter(contains_q("pi__real_name", term)).values("pk"),
+        )
+    )
 
 
 def _sees_all(user) -> bool:

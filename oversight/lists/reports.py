@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from lists.columns import LocalDateColumn
-from lists.forms import FilterForm, search_filter
+from lists.forms import FilterForm, contains_q, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
@@ -31,7 +31,7 @@ def words_q(term: str) -> Q:
     """Every word in the title, the abstract or the keywords (as the library always did)."""
     q = Q()
     for word in term.split()[:MAX_WORDS]:
-        q &= Q(title__icontains=word) | Q(abstract__icontains=word) | Q(keywords__icontains=word)
+        q &= contains_q("title", word) | contains_q("abstract", word) | contains_q("keywords", word)
     return q
 
 
