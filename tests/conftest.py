@@ -44,6 +44,13 @@ def media_outside_the_tree(settings, media_dir):
 
 
 @pytest.fixture
+def client_en(client):
+    """The test client reading the site in English (zh-hans is the default)."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
 def county(db):
     """Users of every role, their organisations, an open call and a closed one."""
     return demo.create_county()

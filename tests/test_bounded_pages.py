@@ -40,12 +40,6 @@ pytestmark = pytest.mark.django_db
 N = 6  # and ten times as many
 
 
-@pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def statements(client, url: str) -> tuple[int, str]:
     """How many SQL statements a GET of `url` sends, and the page. The overview's totals
     are summed every time (no cache), so both runs do the same work."""

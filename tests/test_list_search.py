@@ -31,12 +31,6 @@ TRIGRAM_INDEXES = {
 
 
 @pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def projects(county):
     """Filed projects whose words sit in each searched column: the title (Chinese, mixed
     case Latin, LIKE's wildcards), the field, the organisation, the PI."""

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 MINE, THEIRS = "水稻病虫害监测", "智能装备控制器"
 
 
-@pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
 # --- calls ------------------------------------------------------------------------------
 
 

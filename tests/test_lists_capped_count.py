@@ -24,12 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def project(county):
     made = demo.draft_project(county, "applicant", "水稻病虫害监测", "600000")
     type(made).objects.filter(pk=made.pk).update(status=ProjectStatus.IN_PROGRESS)

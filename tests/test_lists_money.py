@@ -22,12 +22,6 @@ MINE, THEIRS = "水稻病虫害监测", "智能装备控制器"
 
 
 @pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def projects(county):
     """The institute's project (applicant, unit1) and the enterprise's (applicant2, unit2),
     both running."""

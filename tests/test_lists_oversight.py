@@ -24,12 +24,6 @@ INSPECTIONS = "/inspections/"
 REPORTS = "/reports/"
 
 
-@pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def rows_of(response, kind: str) -> list[list]:
     return xlsx_rows(response) if kind == "xlsx" else csv_rows(response)
 

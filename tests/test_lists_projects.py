@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def projects(county):
     """Two organisations' projects: the institute's in formal check, the enterprise's too,
     and a draft of each."""

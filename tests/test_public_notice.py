@@ -35,12 +35,6 @@ def fresh_rate_counts():
     cache.clear()
 
 
-@pytest.fixture
-def client_en(client):
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def on_notice(county, title: str = "公示中的项目") -> Project:
     project = demo.draft_project(county, "applicant", title, "300000")
     return demo.advance(county, project, S.PUBLIC_NOTICE)
