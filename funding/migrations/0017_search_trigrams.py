@@ -6,28 +6,12 @@
 
 from django.db import migrations
 
+from lists.trigrams import trigram_indexes
+
 INDEXES = {  # name: (table, column)
     "project_title_trgm": ("funding_project", "title"),
     "project_field_trgm": ("funding_project", "field"),
 }
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, (table, column) in INDEXES.items():
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
-            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
-        )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 class Migration(migrations.Migration):
@@ -36,5 +20,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        trigram_indexes(INDEXES),
     ]
