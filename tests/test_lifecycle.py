@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from funding.models import Call, Project
 from funding.states import ProjectStatus as S
@@ -17,7 +18,9 @@ from trail.models import Event
 from trail.services import history_of, verify_chain
 from workflows import demo
 from workflows.actions import inbox, perform, submit_expert_review
+from workflows.flows import ProjectFlow
 from workflows.lifecycle import TransitionRefused
+from workflows.models import ProjectProcess
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -278,6 +281,25 @@ def test_each_step_lands_in_the_right_inbox(county, draft):
 
     project = demo.advance(county, project, S.ACCEPTED)
     only({"staff": ["issue_certificate"]})
+
+
+def test_each_task_leads_straight_to_the_next_and_the_route_stores_nothing(
+    county, draft, leader, django_assert_max_num_queries
+):
+    """The gateway between two steps is decided, not stored (issue 10): the leader's
+    approval leads to the public notice's task, and the action's bookkeeping stays four
+    statements on top of the transition's."""
+    project = demo.advance(county, draft, S.PENDING_APPROVAL)
+    process = ProjectProcess.objects.get(project=project)
+    approval = Task.objects.get(process=process, flow_task=ProjectFlow.approval)
+    # 11 statements (bench/bench_lifecycle.py), the leader's roles read once (as in a
+    # request), and the savepoint pair the test's transaction puts around the action's.
+    with django_assert_max_num_queries(14):
+        perform(project.pk, "approve", leader)
+    notice = Task.objects.get(process=process, flow_task=ProjectFlow.public_notice)
+    assert list(notice.previous.all()) == [approval]
+    assert not Task.objects.filter(process=process, flow_task_type="SWITCH").exists()
+    assert tasks(county.users["staff"]) == ["public_notice"]
 
 
 # --- supervision --------------------------------------------------------------------------
