@@ -46,23 +46,27 @@ def test_a_gbk_export_and_identical_rows_count_separately(running):
     assert result.imported == 3  # the same voucher line twice is two payments (and a flag)
 
 
-def test_an_xlsx_workbook_is_imported(running):
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["voucher_no", "date", "category", "payee", "method", "amount"])
-    sheet.append(
-        [
-            "X-1",
-            datetime.date.today() - datetime.timedelta(days=3),
-            "labour",
-            "某劳务公司",
-            "transfer",
-            6000,
-        ]
-    )
+def workbook(header: list, rows) -> bytes:
+    """An .xlsx file of `header` and `rows`, as finance software exports it."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    result = import_ledger(running, running.pi, buffer.getvalue(), "ledger.xlsx")
+    return buffer.getvalue()
+
+
+THREE_DAYS_AGO = datetime.date.today() - datetime.timedelta(days=3)
+
+
+def test_an_xlsx_workbook_is_imported(running):
+    content = workbook(
+        ["voucher_no", "date", "category", "payee", "method", "amount"],
+        [["X-1", THREE_DAYS_AGO, "labour", "某劳务公司", "transfer", 6000]],
+    )
+    result = import_ledger(running, running.pi, content, "ledger.xlsx")
     assert result.imported == 1 and Expenditure.objects.get().category == "labour"
 
 
@@ -245,17 +249,15 @@ def test_only_the_pi_and_bureau_staff_see_an_import_job(client, county, settings
 def test_a_workbook_of_more_rows_than_the_default_threshold_goes_through_a_job(
     client, stored_uploads, running
 ):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(["voucher_no", "date", "category", "payee", "method", "amount"])
-    for n in range(600):  # above LEDGER_IMPORT_SYNC_ROWS (500) and a progress step
-        sheet.append([f"X-{n}", DAY, "labour", "某劳务公司", "transfer", 10 + n])
-    buffer = io.BytesIO()
-    book.save(buffer)
+    content = workbook(
+        ["voucher_no", "date", "category", "payee", "method", "amount"],
+        # above LEDGER_IMPORT_SYNC_ROWS (500) and a progress step
+        ([f"X-{n}", DAY, "labour", "某劳务公司", "transfer", 10 + n] for n in range(600)),
+    )
     client.cookies["django_language"] = "en"
     client.force_login(running.pi)
 
-    text = post(client, running, buffer.getvalue(), "ledger.xlsx").content.decode()
+    text = post(client, running, content, "ledger.xlsx").content.decode()
 
     assert "600 of 600 rows read: 600 entries imported, 0 already there." in text
     assert Expenditure.objects.filter(project=running, category="labour").count() == 600
@@ -397,31 +399,13 @@ def test_a_nul_in_a_text_cell_refuses_the_file(running):
 
 
 def test_a_huge_or_non_finite_number_in_a_workbook_is_a_row_error(running):
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["凭证号", "日期", "科目", "收款方", "支付方式", "金额"])
-    sheet.append(
+    content = workbook(
+        ["凭证号", "日期", "科目", "收款方", "支付方式", "金额"],
         [
-            "JZ-01",
-            datetime.date.today() - datetime.timedelta(days=3),
-            "设备费",
-            "某公司",
-            "转账",
-            100,
-        ]
+            ["JZ-01", THREE_DAYS_AGO, "设备费", "某公司", "转账", 100],
+            ["JZ-02", THREE_DAYS_AGO, "设备费", "某公司", "转账", 1e300],
+        ],
     )
-    sheet.append(
-        [
-            "JZ-02",
-            datetime.date.today() - datetime.timedelta(days=3),
-            "设备费",
-            "某公司",
-            "转账",
-            1e300,
-        ]
-    )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = import_ledger(running, running.pi, buffer.getvalue(), "ledger.xlsx")
+    result = import_ledger(running, running.pi, content, "ledger.xlsx")
     assert result.imported == 0 and len(result.errors) == 1
     assert not Expenditure.objects.exists()
