@@ -237,7 +237,7 @@ class RowReader:
     def _key(self, values: tuple) -> str:
         """The entry's key: its content and its place among identical rows, so that
         importing the same export again adds nothing."""
-        first = sha256(f"{'|'.join(values)}|1".encode()).hexdigest()  # _key(values, 1)
+        first = _key(values, 1)
         n = self.seen.get(first, 0) + 1
         self.seen[first] = n  # the first key string is kept anyway, with its entry
         return first if n == 1 else _key(values, n)
