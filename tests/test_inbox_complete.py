@@ -506,3 +506,36 @@ def test_staff_and_leader_inboxes_make_as_many_queries_with_ten_times_the_rows(
         assert section(page, testid).count("<li") == 10, testid
     assert "And 50 more (60 in all)." in section(page, "late-reviews")
     assert section(inbox(client, county.users["leader"]), "inbox-overrides").count("<li") == 10
+
+
+def test_the_unit_and_the_pi_make_as_many_queries_with_more_rows_and_any_page_is_a_page(
+    client, county
+):
+    """The unit officer's recommendations, rectifications and adjustments, and the PI's
+    projects, 2 of each and then 12 (10 shown); a page number that is none gives a page."""
+    counter = iter(range(1000))
+
+    def more(n: int) -> None:
+        for _ in range(n):
+            i = next(counter)
+            project(county, f"待推荐{i}", S.UNIT_REVIEW)
+            running = running_since(county, f"整改{i}", 100)
+            supervised(county, running)
+            rectification(county, running)
+            request_adjustment(running, running.pi, "operations", "equipment", Decimal("10"), "x")
+
+    more(2)
+    counts = {}
+    for who in ("unit1", "applicant"):
+        client.force_login(county.users[who])
+        counts[who] = statements(client)
+    more(10)
+    for who in ("unit1", "applicant"):
+        client.force_login(county.users[who])
+        assert statements(client) == counts[who], who
+        for number in ("abc", "-1", "0", "1e309", "9" * 30, "nan", "\x00", "9" * 5000):
+            assert client.get(reverse("inbox"), {"page": number}).status_code == 200, number
+
+    adjustments = section(inbox(client, county.users["unit1"]), "inbox-adjustments")
+    assert adjustments.count("<li") == 10 and "And 2 more (12 in all)." in adjustments
+    assert "待推荐0" not in inbox(client, county.users["unit2"])
