@@ -8,6 +8,7 @@ from django.urls import reverse
 from funding.states import ProjectStatus as S
 from oversight.dashboard import overdue_acceptance
 from workflows import demo
+from workflows.views.dashboard import SECTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,12 @@ def test_each_count_of_the_overview_links_to_the_list_behind_it(client, county):
     assert "Showing 1–1 of 1" in listed and late.title in listed
     assert f'href="{reverse("projects")}?overdue=true"' in page
     assert late.title in client.get(f"{reverse('projects')}?overdue=true").content.decode()
+
+
+@pytest.mark.parametrize("who", ["applicant", "unit1", "expert1", "integrity", "auditor"])
+def test_nobody_but_leadership_and_staff_reaches_the_overview_or_its_lists(client, county, who):
+    ended_project(county, "逾期项目", 150)
+    client.force_login(county.users[who])
+    assert client.get(reverse("dashboard")).status_code == 403
+    for slug in SECTIONS:
+        assert client.get(reverse("dashboard-section", args=[slug])).status_code == 403, slug
