@@ -693,11 +693,18 @@ class FirstDisbursement:
         return self.days_late > 0
 
 
-def first_disbursement_due_on(signed_at: datetime.datetime) -> datetime.date:
-    """The day the first tranche is due: FIRST_DISBURSEMENT_DAYS after the local day the
-    contract was signed (the inbox's task uses it too)."""
-    signed_on = timezone.localtime(signed_at).date()
+def first_disbursement_due_on(signed_on: datetime.date) -> datetime.date:
+    """The day the first tranche is due: FIRST_DISBURSEMENT_DAYS after the (local) day the
+    contract was signed (the inbox's task and the overview use it too)."""
     return signed_on + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
+
+
+def first_disbursement_timing(
+    signed_on: datetime.date, paid_on: datetime.date | None, today: datetime.date
+) -> FirstDisbursement:
+    """When the first tranche was due and how late it came (or is, while unpaid)."""
+    due_on = first_disbursement_due_on(signed_on)
+    return FirstDisbursement(signed_on, due_on, paid_on, max(((paid_on or today) - due_on).days, 0))
 
 
 def _first_disbursement(
@@ -705,10 +712,7 @@ def _first_disbursement(
 ) -> FirstDisbursement | None:
     if signed_at is None:
         return None
-    signed_on = timezone.localtime(signed_at).date()
-    due_on = first_disbursement_due_on(signed_at)
-    days_late = max(((paid_on or today) - due_on).days, 0)
-    return FirstDisbursement(signed_on, due_on, paid_on, days_late)
+    return first_disbursement_timing(timezone.localtime(signed_at).date(), paid_on, today)
 
 
 def _signing_events():

@@ -102,7 +102,7 @@ def task_due(task, project) -> datetime.date | None:
     if name == "rectify":
         return task.rectify_by
     if name == "first_disbursement":
-        return first_disbursement_due_on(task.signed_at or task.created)
+        return first_disbursement_due_on(timezone.localdate(task.signed_at or task.created))
     return None
 
 

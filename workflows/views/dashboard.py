@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, has_role
 from funding.budget import CENT
-from funding.flags import FirstDisbursement
+from funding.flags import first_disbursement_timing
 from funding.models import Project
 from funding.recovery import outstanding_recoveries
 from funding.states import RUNNING_STATES, ProjectStatus
@@ -91,9 +91,7 @@ def late_first_disbursements(today: datetime.date) -> QuerySet[Project]:
 def _disbursement_rows(projects, today: datetime.date) -> list[dict]:
     rows = []
     for p in projects:
-        due_on = p.signed_on + datetime.timedelta(days=settings.FIRST_DISBURSEMENT_DAYS)
-        days_late = max(((p.first_paid_on or today) - due_on).days, 0)
-        timing = FirstDisbursement(p.signed_on, due_on, p.first_paid_on, days_late)
+        timing = first_disbursement_timing(p.signed_on, p.first_paid_on, today)
         rows.append({"project": p, "timing": timing})
     return rows
 
