@@ -15,7 +15,7 @@ from funding.states import ProjectStatus
 from lists.money import yuan
 from oversight.lists.projects import ProjectTable, projects_matching
 from oversight.models import TechReport
-from tests.lists_support import column, copies, csv_rows
+from tests.lists_support import accepted_with_report, column, copies, csv_rows
 from tests.pages_support import text
 from workflows import demo
 
@@ -137,14 +137,7 @@ def test_the_same_projects_with_and_without_the_indexes(client_en, projects, ind
 @pytest.fixture
 def reports(county):
     """Published reports whose words sit in the title, the abstract or the keywords."""
-    accepted = demo.advance(
-        county,
-        demo.draft_project(county, "applicant", "水稻病虫害监测", "300000"),
-        ProjectStatus.ACCEPTED,
-    )
-    TechReport.objects.filter(project=accepted).update(
-        title="水稻监测科技报告", keywords="水稻 监测", abstract="稻田病虫害监测。"
-    )
+    accepted = accepted_with_report(county)
     others = copies(accepted, 3)
     TechReport.objects.bulk_create(
         [
@@ -233,6 +226,23 @@ def test_a_page_read_keys_first_holds_its_rows_in_order(client_en, county):
         page.index(f">{title}<") for title in shown
     )
     assert not any(f">{title}<" in page for title in ordered[:25])
+
+
+def test_a_page_of_a_search_reads_its_rows_by_their_keys_alone(client_en, county):
+    """The search runs for the count and the keys, not a third time for the rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    first = demo.draft_project(county, "applicant", "分页项目", "100000")
+    copies(first, 29, status=ProjectStatus.FORMAL_CHECK)
+    Project.objects.filter(pk=first.pk).update(status=ProjectStatus.FORMAL_CHECK)
+    client_en.force_login(county.users["staff"])
+    with CaptureQueriesContext(connection) as captured:
+        page = text(client_en.get("/projects/", {"q": "分页", "page": 2}))
+    assert "Showing 26–30 of 30" in page
+    ordered = list(Project.objects.order_by("-pk").values_list("title", flat=True))
+    assert [title for title in ordered if f">{title}<" in page] == ordered[25:]
+    rows = [q["sql"] for q in captured if '"funding_project"."summary"' in q["sql"]]
+    assert len(rows) == 1 and "LIKE" not in rows[0] and "分页" not in rows[0], rows
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
