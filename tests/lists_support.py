@@ -11,6 +11,22 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from funding.models import Project
+from funding.states import ProjectStatus
+from oversight.models import TechReport
+from workflows import demo
+
+# Every list on the list framework (lists.pages), as its address.
+LISTS = [
+    "/projects/",
+    "/calls/",
+    "/vouchers/",
+    "/adjustments/",
+    "/certificates/",
+    "/inspections/",
+    "/reports/",
+    "/integrity/register/",
+    "/integrity/cases/",
+]
 
 
 def xlsx_rows(response) -> list[list]:
@@ -45,3 +61,17 @@ def copies(model: Project, n: int, **fields) -> list[Project]:
     del values["id"]
     made = [Project(**{**values, "title": f"{model.title}-{i:03d}", **fields}) for i in range(n)]
     return Project.objects.bulk_create(made)
+
+
+def accepted_with_report(county) -> Project:
+    """The institute's rice project accepted, its report published with 水稻 in its title
+    and keywords and 稻田 in its abstract: the model the report lists' tests copy."""
+    accepted = demo.advance(
+        county,
+        demo.draft_project(county, "applicant", "水稻病虫害监测", "300000"),
+        ProjectStatus.ACCEPTED,
+    )
+    TechReport.objects.filter(project=accepted).update(
+        title="水稻监测科技报告", keywords="水稻 监测", abstract="稻田病虫害监测。"
+    )
+    return accepted

@@ -11,20 +11,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from tests.lists_support import LISTS
 
 pytestmark = pytest.mark.django_db
-
-LISTS = [
-    "/projects/",
-    "/calls/",
-    "/vouchers/",
-    "/adjustments/",
-    "/certificates/",
-    "/inspections/",
-    "/reports/",
-    "/integrity/register/",
-    "/integrity/cases/",
-]
 
 # Put into every filter of every list, one filter at a time.
 BAD_VALUES = [

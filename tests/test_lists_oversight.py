@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from funding.states import ProjectStatus as S
 from oversight.models import InspectionDraw, InspectionResult, TechReport
-from tests.lists_support import column, copies, csv_rows, statements, xlsx_rows
+from tests.lists_support import (
+    accepted_with_report,
+    column,
+    copies,
+    csv_rows,
+    statements,
+    xlsx_rows,
+)
 from tests.pages_support import text
 from workflows import demo
 
@@ -197,12 +204,7 @@ def test_the_inspections_make_as_many_statements_with_ten_times_the_draws(client
 def reports(county):
     """Published: three of the institute's (two in agriculture), one of the enterprise's.
     Not published: one of a project still running, one embargoed for three months."""
-    accepted = demo.advance(
-        county, demo.draft_project(county, "applicant", "水稻病虫害监测", "300000"), S.ACCEPTED
-    )
-    TechReport.objects.filter(project=accepted).update(
-        title="水稻监测科技报告", keywords="水稻 监测", abstract="稻田病虫害监测。"
-    )
+    accepted = accepted_with_report(county)
     rice = copies(accepted, 1, field="农业科技")
     tea = copies(accepted, 1, field="茶叶加工")
     enterprise = copies(
