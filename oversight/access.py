@@ -81,7 +81,7 @@ def fund_trail_projects(user) -> QuerySet[Project]:
     every project at once. Staff and leaders read all; an auditor, the projects of their
     running engagements only; the applicants and the unit office, their organisation's."""
     projects = projects_visible_to(user)
-    if has_role(user, Role.STAFF) or has_role(user, Role.LEADER):
+    if sees_every_fund_trail(user):
         return projects
     if has_role(user, Role.AUDITOR) and user.organisation_id:  # while their engagement runs
         running = engagements_of(user).filter(ended_at__isnull=True).values("project_id")

@@ -17,13 +17,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from lists.columns import LocalDateColumn
 from lists.forms import FilterForm, search_filter
 from lists.pages import ListSpec, list_response
 from lists.tables import ListTable
 
 from ..access import application_withheld_from, projects_visible_to
 from ..models import Certificate
-from .adjustments import LocalDateColumn
 from .projects import ANY, _sees_all, _year_choices, organisations_seen_by
 
 VALID, REVOKED, PENDING = "valid", "revoked", "pending"
